@@ -1,0 +1,49 @@
+"""Every exception the suite raises on purpose.
+
+The tree::
+
+    ConformanceError                 base of everything below
+    ├── TargetsFileError             targets.yaml cannot be read or does not fit the schema
+    ├── TargetStartError             an embedded target could not be started
+    └── TransportError               a request got no HTTP answer (refused, timeout, reset)
+
+    AssertionError
+    └── ConformanceFailure           the API broke a requirement; pytest shows it as a failure
+        └── ControlFailed            valid credentials were refused, so nothing else can be judged
+
+Setup problems are ``ConformanceError``; what the API did wrong is an
+``AssertionError`` so that pytest reports it as a failed test, not a crash.
+"""
+
+from __future__ import annotations
+
+
+class ConformanceError(Exception):
+    """Base class of the suite's own errors."""
+
+
+class TargetsFileError(ConformanceError):
+    """A targets file is unreadable or breaks the schema.
+
+    The message is one line that names the file, the line and the key.
+    """
+
+
+class TargetStartError(ConformanceError):
+    """An embedded target could not be started."""
+
+
+class TransportError(ConformanceError):
+    """A request got no HTTP answer, so the case cannot be judged."""
+
+
+class ConformanceFailure(AssertionError):
+    """The API answered a case in a way the requirement catalogue forbids."""
+
+
+class ControlFailed(ConformanceFailure):
+    """Valid, privileged credentials did not get a 2xx.
+
+    Without a working control every negative verdict is meaningless, so the
+    endpoint's other cases become errors that point here.
+    """
