@@ -1,0 +1,579 @@
+"""Tests for the embedded reference APIs, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pytest
+import requests
+
+from conformance.demo import EMBEDDED_NAMES, LEAK_MARKER, RunningDemo, start_demo
+from conformance.errors import TargetStartError
+from conformance.model import Secret
+
+
+@dataclass(frozen=True)
+class Expect:
+    """The status and WWW-Authenticate line (None: absent) a request must get."""
+
+    status: int
+    challenge: str | None = None
+
+    def line(self, realm: str) -> str | None:
+        """The WWW-Authenticate line expected from the demo with ``realm``."""
+        return None if self.challenge is None else self.challenge.format(realm=realm)
+
+
+MALFORMED_DESCRIPTION = 'error_description="The Authorization header is malformed"'
+
+CHALLENGE = Expect(401, 'Bearer realm="{realm}"')
+MALFORMED = Expect(
+    400, f'Bearer realm="{{realm}}", error="invalid_request", {MALFORMED_DESCRIPTION}'
+)
+INVALID = Expect(
+    401,
+    'Bearer realm="{realm}", error="invalid_token", error_description="The access token is invalid"',
+)
+EXPIRED = Expect(
+    401,
+    'Bearer realm="{realm}", error="invalid_token", error_description="The access token expired"',
+)
+GRANTED = Expect(200)
+CREATED = Expect(201)
+NO_CHALLENGE = Expect(401)
+CRASH = Expect(500)
+
+
+def insufficient(scope: str) -> Expect:
+    """The 403 an endpoint needing ``scope`` sends to a role without it."""
+    return Expect(
+        403, f'Bearer realm="{{realm}}", error="insufficient_scope", scope="{scope}"'
+    )
+
+
+# Case id -> Authorization value (None: no header); {admin}, {reader} and
+# {expired} stand for the tokens the demo minted at start.
+AUTHORIZATIONS: dict[str, str | None] = {
+    "missing": None,
+    "valid:admin": "Bearer {admin}",
+    "valid:lowercase-scheme": "bearer {admin}",
+    "valid:uppercase-scheme": "BEARER {admin}",
+    "valid:two-spaces": "Bearer  {admin}",
+    "valid:trailing-space": "Bearer {admin} ",
+    "valid:reader": "Bearer {reader}",
+    "other-scheme:basic": "Basic YWRtaW46YWRtaW4=",
+    "other-scheme:basic-alone": "Basic",
+    "other-scheme:token-alone": "{admin}",
+    "wrong:unknown-token": "Bearer AAAAunknownTOKEN",
+    "wrong:padded-token": "Bearer {admin}==",
+    "expired": "Bearer {expired}",
+    "malformed:scheme-alone": "Bearer",
+    "malformed:empty-token": "Bearer ",
+    "malformed:two-tokens": "Bearer {admin} {reader}",
+    "malformed:comma-list": "Bearer {admin},{reader}",
+    "malformed:auth-param": 'Bearer {admin}, realm="x"',
+    "malformed:quoted": 'Bearer "{admin}"',
+    "malformed:inner-equals": "Bearer ab=cd",
+    "malformed:tab": "Bearer\t{admin}",
+    "malformed:non-ascii": "Bearer t\u00f6ken",
+    "malformed:nul": "Bearer ab\x00cd",
+}
+REFUSED = [case for case in AUTHORIZATIONS if not case.startswith("valid:")]
+MALFORMED_CASES = [case for case in AUTHORIZATIONS if case.startswith("malformed:")]
+
+DEMO_ENDPOINTS = {
+    ("GET", "/items"): "items:read",
+    ("POST", "/items"): "items:write",
+    ("GET", "/items/1"): "items:read",
+    ("DELETE", "/items/1"): "items:write",
+    ("GET", "/admin/stats"): "admin",
+}
+BROKEN_ENDPOINTS = {
+    ("GET", "/items"): "items:read",
+    ("GET", "/admin/stats"): "admin",
+    ("GET", "/no-challenge"): "items:read",
+    ("GET", "/forbidden-when-missing"): "items:read",
+    ("GET", "/expired-accepted"): "items:read",
+    ("GET", "/login-redirect"): "items:read",
+    ("GET", "/crash-on-malformed"): "items:read",
+}
+
+# The planted mistakes of demo-broken: endpoint -> the cases it answers wrongly.
+FAULTS: dict[str, dict[str, Expect]] = {
+    "/no-challenge": {case: NO_CHALLENGE for case in REFUSED},
+    "/forbidden-when-missing": {"missing": Expect(403)},
+    "/expired-accepted": {"expired": GRANTED},
+    "/login-redirect": {"missing": Expect(302)},
+    "/crash-on-malformed": {
+        **{case: CRASH for case in MALFORMED_CASES},
+        "other-scheme:basic-alone": CRASH,
+        "other-scheme:token-alone": CRASH,
+    },
+}
+
+
+def conformant(case: str, method: str, scope: str) -> Expect:
+    """What a conformant endpoint answers to ``case``."""
+    if case == "valid:reader" and scope != "items:read":
+        return insufficient(scope)
+    if case.startswith("valid:"):
+        return CREATED if method == "POST" else GRANTED
+    if case == "missing" or case.startswith("other-scheme:"):
+        return CHALLENGE
+    if case.startswith("wrong:"):
+        return INVALID
+    return EXPIRED if case == "expired" else MALFORMED
+
+
+def rows() -> list[object]:
+    """Every (demo, endpoint, case) with its expected answer, as pytest params."""
+    params: list[object] = []
+    for name, endpoints in (
+        ("demo", DEMO_ENDPOINTS),
+        ("demo-broken", BROKEN_ENDPOINTS),
+    ):
+        for (method, path), scope in endpoints.items():
+            for case in AUTHORIZATIONS:
+                expect = conformant(case, method, scope)
+                if name == "demo-broken":
+                    expect = FAULTS.get(path, {}).get(case, expect)
+                params.append(
+                    pytest.param(
+                        name,
+                        method,
+                        path,
+                        case,
+                        expect,
+                        id=f"{name} {method} {path} {case}",
+                    )
+                )
+    return params
+
+
+def fill(template: str, demo: RunningDemo) -> str:
+    """Put the demo's real tokens into an Authorization template."""
+    target = demo.target
+    assert isinstance(target.expired, Secret)
+    tokens = {
+        role: secret.reveal()
+        for role, secret in target.credentials.items()
+        if isinstance(secret, Secret)
+    }
+    return template.format(expired=target.expired.reveal(), **tokens)
+
+
+def realm_of(demo: RunningDemo) -> str:
+    """The realm each demo names in its challenges."""
+    return demo.target.name
+
+
+@pytest.fixture(scope="module")
+def demos() -> Iterator[Mapping[str, RunningDemo]]:
+    """Both embedded APIs, started once for the module and stopped after it."""
+    running = {name: start_demo(name) for name in EMBEDDED_NAMES}
+    yield running
+    for demo in running.values():
+        demo.stop()
+
+
+@pytest.fixture
+def demo(demos: Mapping[str, RunningDemo]) -> RunningDemo:
+    """The conformant API."""
+    return demos["demo"]
+
+
+@pytest.fixture
+def broken(demos: Mapping[str, RunningDemo]) -> RunningDemo:
+    """The API with the planted mistakes."""
+    return demos["demo-broken"]
+
+
+@pytest.fixture
+def session() -> Iterator[requests.Session]:
+    """A requests session that never follows redirects on its own."""
+    with requests.Session() as http:
+        yield http
+
+
+def send(
+    http: requests.Session,
+    demo: RunningDemo,
+    method: str,
+    path: str,
+    authorization: str | None = None,
+    **headers: str,
+) -> requests.Response:
+    """Send one request to ``demo`` and read the whole answer."""
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    with http.request(
+        method,
+        demo.target.base_url + path,
+        headers=headers,
+        allow_redirects=False,
+        timeout=10,
+    ) as response:
+        response.content  # noqa: B018 - read the body before the connection closes
+        return response
+
+
+def send_raw(
+    demo: RunningDemo, path: str, header_lines: list[tuple[str, str]]
+) -> tuple[int, str | None, bytes]:
+    """Send a GET with header lines as given (repeats included); return status, challenge, body."""
+    address = urlsplit(demo.target.base_url)
+    connection = http.client.HTTPConnection(
+        address.hostname or "", address.port, timeout=10
+    )
+    try:
+        connection.putrequest("GET", path)
+        for name, value in header_lines:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.getheader("WWW-Authenticate"), response.read()
+    finally:
+        connection.close()
+
+
+# Every rule, on every endpoint of both demos.
+
+
+@pytest.mark.parametrize(("name", "method", "path", "case", "expect"), rows())
+def test_endpoint_answers_case_as_specified(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    method: str,
+    path: str,
+    case: str,
+    expect: Expect,
+) -> None:
+    # Given the request of the case, with the demo's real tokens
+    demo = demos[name]
+    template = AUTHORIZATIONS[case]
+    authorization = None if template is None else fill(template, demo)
+
+    # When it is sent
+    response = send(session, demo, method, path, authorization)
+
+    # Then status and challenge are exactly as specified
+    actual = (response.status_code, response.headers.get("WWW-Authenticate"))
+    assert actual == (expect.status, expect.line(realm_of(demo)))
+
+    # And the payload reaches only requests that were let through
+    if 200 <= response.status_code < 300:
+        assert LEAK_MARKER in response.text
+        assert response.headers["Cache-Control"] == "no-store"
+    else:
+        assert LEAK_MARKER not in response.text
+
+
+# Conformant details beyond status and challenge.
+
+
+def test_refusal_body_is_json_error(
+    demo: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, demo, "GET", "/items")
+
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.json() == {"error": "Authentication required"}
+
+
+def test_granted_body_names_role_and_data(
+    demo: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, demo, "GET", "/items/1", fill("Bearer {reader}", demo))
+
+    assert response.json() == {
+        "marker": LEAK_MARKER,
+        "endpoint": "GET /items/1",
+        "role": "reader",
+        "data": {"id": 1, "name": "first"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [(None, 401), ("Bearer {admin}", 200), ("Bearer", 400)],
+    ids=["missing", "valid", "malformed"],
+)
+def test_head_answers_like_get_without_body(
+    demo: RunningDemo, session: requests.Session, authorization: str | None, status: int
+) -> None:
+    # Given the same request sent as GET and as HEAD
+    value = None if authorization is None else fill(authorization, demo)
+    get = send(session, demo, "GET", "/items", value)
+    head = send(session, demo, "HEAD", "/items", value)
+
+    # Then HEAD gets GET's status and challenge, and no content
+    assert (head.status_code, head.headers.get("WWW-Authenticate")) == (
+        status,
+        get.headers.get("WWW-Authenticate"),
+    )
+    assert get.status_code == status
+    assert head.content == b""
+
+
+@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+def test_unknown_path_is_not_found(
+    demos: Mapping[str, RunningDemo], session: requests.Session, name: str
+) -> None:
+    response = send(
+        session, demos[name], "GET", "/nowhere", fill("Bearer {admin}", demos[name])
+    )
+
+    assert response.status_code == 404
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_other_method_on_known_path_is_not_allowed(
+    demo: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, demo, "PUT", "/items/1", fill("Bearer {admin}", demo))
+
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "DELETE, GET, HEAD"
+
+
+@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+@pytest.mark.parametrize(
+    "header_lines",
+    [
+        [("Authorization", "Bearer {admin}"), ("Authorization", "Bearer {reader}")],
+        [("Authorization", "Bearer {admin}"), ("Authorization", "Bearer {admin}")],
+        [("Authorization", "Bearer {admin}"), ("Authorization", "garbage")],
+    ],
+    ids=["admin-then-reader", "same-token-twice", "valid-then-garbage"],
+)
+def test_two_authorization_lines_are_malformed(
+    demos: Mapping[str, RunningDemo], name: str, header_lines: list[tuple[str, str]]
+) -> None:
+    # Given two Authorization field lines, which RFC 9110 §5.3 forbids
+    demo = demos[name]
+    lines = [(field, fill(value, demo)) for field, value in header_lines]
+
+    # When they reach a conformant endpoint
+    status, challenge, body = send_raw(demo, "/items", lines)
+
+    # Then the request is refused as malformed
+    assert (status, challenge) == (400, MALFORMED.line(name))
+    assert LEAK_MARKER.encode() not in body
+
+
+@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+@pytest.mark.parametrize(
+    ("field", "size"),
+    [
+        ("Authorization", 40 * 1024),
+        ("Authorization", 64 * 1024),
+        ("X-Padding", 40 * 1024),
+    ],
+    ids=["authorization-40k", "authorization-64k", "other-field-40k"],
+)
+def test_oversized_field_gets_431(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    field: str,
+    size: int,
+) -> None:
+    # Given a field beyond the 32 KiB limit, next to a valid token (a line
+    # over 64 KiB is refused by http.server itself, a shorter one by the app)
+    demo = demos[name]
+    headers = {"Authorization": fill("Bearer {admin}", demo)}
+    headers[field] = "Bearer " + "A" * size if field == "Authorization" else "A" * size
+
+    # When it is sent, the answer is a 431, not a connection reset
+    response = send(session, demo, "GET", "/items", **headers)
+
+    assert response.status_code == 431
+    assert LEAK_MARKER not in response.text
+
+
+def test_field_just_under_limit_is_judged(
+    demo: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, demo, "GET", "/items", "Bearer " + "A" * (32 * 1024 - 7))
+
+    assert (response.status_code, response.headers.get("WWW-Authenticate")) == (
+        401,
+        INVALID.line("demo"),
+    )
+
+
+# The planted mistakes, in the detail the table above does not show.
+
+
+def test_forbidden_when_missing_sends_detail_body(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, broken, "GET", "/forbidden-when-missing")
+
+    assert response.json() == {"detail": "Not authenticated"}
+
+
+def test_login_redirect_points_at_html_login(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    # Given the redirect a request without credentials gets
+    redirect = send(session, broken, "GET", "/login-redirect")
+    assert redirect.headers["Location"] == "/login?next=/login-redirect"
+
+    # When the login page is fetched without credentials
+    login = send(session, broken, "GET", redirect.headers["Location"])
+
+    # Then it is an unprotected HTML page
+    assert login.status_code == 200
+    assert login.headers["Content-Type"].startswith("text/html")
+    assert LEAK_MARKER not in login.text
+
+
+def test_crash_sends_python_traceback(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, broken, "GET", "/crash-on-malformed", "Bearer")
+
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.text.startswith("Traceback (most recent call last):")
+    assert "IndexError" in response.text
+
+
+def test_crash_endpoint_survives_wellformed_values(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    response = send(
+        session, broken, "GET", "/crash-on-malformed", "Basic YWRtaW46YWRtaW4="
+    )
+
+    assert response.status_code == 401
+
+
+def test_login_page_exists_only_on_broken_demo(
+    demo: RunningDemo, session: requests.Session
+) -> None:
+    assert send(session, demo, "GET", "/login").status_code == 404
+
+
+# The target each start describes.
+
+
+def test_demo_target_describes_endpoints_and_roles(demo: RunningDemo) -> None:
+    target = demo.target
+
+    assert [(e.label, e.roles) for e in target.endpoints] == [
+        ("GET /items", None),
+        ("POST /items", ("admin",)),
+        ("GET /items/1", None),
+        ("DELETE /items/1", ("admin",)),
+        ("GET /admin/stats", ("admin",)),
+    ]
+    assert (target.name, target.scheme, target.embedded, target.leak_marker) == (
+        "demo",
+        "bearer",
+        "demo",
+        "demo-protected-payload",
+    )
+    assert target.base_url.startswith("http://127.0.0.1:")
+
+
+def test_broken_target_lists_one_endpoint_per_fault(broken: RunningDemo) -> None:
+    assert [(e.label, e.roles) for e in broken.target.endpoints] == [
+        ("GET /items", None),
+        ("GET /admin/stats", ("admin",)),
+        ("GET /no-challenge", None),
+        ("GET /forbidden-when-missing", None),
+        ("GET /expired-accepted", None),
+        ("GET /login-redirect", None),
+        ("GET /crash-on-malformed", None),
+    ]
+    assert broken.target.embedded == "demo-broken"
+
+
+def test_credentials_are_distinct_masked_secrets(demo: RunningDemo) -> None:
+    target = demo.target
+    secrets = [
+        target.credentials["admin"],
+        target.credentials["reader"],
+        target.expired,
+    ]
+
+    assert list(target.credentials) == ["admin", "reader"]
+    assert all(isinstance(s, Secret) and len(s) == 43 for s in secrets)
+    assert len(set(secrets)) == 3
+    assert all(s.reveal() not in repr(target) for s in secrets if isinstance(s, Secret))
+
+
+def test_each_start_mints_fresh_tokens_and_port() -> None:
+    first, second = start_demo("demo"), start_demo("demo")
+    try:
+        assert first.target.base_url != second.target.base_url
+        assert first.target.credentials["admin"] != second.target.credentials["admin"]
+        assert first.target.expired != second.target.expired
+    finally:
+        first.stop()
+        second.stop()
+
+
+# Lifecycle: names, stopping, silence.
+
+
+def test_unknown_name_lists_embedded_targets() -> None:
+    with pytest.raises(TargetStartError) as excinfo:
+        start_demo("dmeo")
+
+    assert (
+        str(excinfo.value)
+        == "No embedded target is called 'dmeo'; the embedded targets are 'demo', 'demo-broken'."
+    )
+
+
+def test_stop_frees_port_promptly(session: requests.Session) -> None:
+    # Given a demo that has answered a request
+    running = start_demo("demo")
+    port = urlsplit(running.target.base_url).port
+    assert send(session, running, "GET", "/items").status_code == 401
+
+    # When it is stopped
+    started = time.monotonic()
+    running.stop()
+
+    # Then it stopped at once, refuses connections and its port can be bound again
+    assert time.monotonic() - started < 1.0
+    with pytest.raises(requests.ConnectionError):
+        send(session, running, "GET", "/items")
+    with socket.socket() as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", port or 0))
+
+
+def test_requests_leave_no_output(
+    demo: RunningDemo,
+    session: requests.Session,
+    capfd: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given werkzeug's logger listening at its most verbose
+    caplog.set_level(logging.DEBUG, logger="werkzeug")
+
+    # When requests of every outcome are served
+    for authorization in (
+        None,
+        "Bearer",
+        "Bearer x",
+        fill("Bearer {admin}", demo),
+        "Bearer " + "A" * 70000,
+    ):
+        send(session, demo, "GET", "/items", authorization)
+    send(session, demo, "GET", "/nowhere")
+
+    # Then nothing reached stderr, stdout or werkzeug's logger
+    assert capfd.readouterr() == ("", "")
+    assert [r for r in caplog.records if r.name.startswith("werkzeug")] == []
