@@ -1,0 +1,163 @@
+"""The suite's only door to the network: send one probe, return what came back.
+
+One keep-alive ``requests.Session`` per target and worker. Redirects are
+never followed (a 3xx is itself a verdict, and following one could carry
+credentials to another origin), cookies a server sets are never replayed,
+and at most ``max_body`` bytes of a response body are read.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+
+import requests
+from urllib3 import HTTPHeaderDict
+
+from .errors import TransportError
+from .model import Exchange, Probe
+
+logger = logging.getLogger("conformance")
+
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_MAX_BODY = 64 * 1024
+USER_AGENT = "pytest-auth-conformance"
+
+
+class Transport:
+    """Send probes to one target over a single keep-alive session."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        max_body: int = DEFAULT_MAX_BODY,
+        verify_tls: bool = True,
+    ) -> None:
+        self.timeout = timeout
+        self.max_body = max_body
+        self._session = requests.Session()
+        # trust_env would let ~/.netrc add an Authorization header to the
+        # probes that must go without one, and proxies rewrite the answers.
+        self._session.trust_env = False
+        self._session.verify = verify_tls
+        self._session.headers["User-Agent"] = USER_AGENT
+
+    def send(self, probe: Probe) -> Exchange:
+        """Send ``probe`` once and return the answer, or raise TransportError."""
+        request = requests.Request(
+            probe.method,
+            probe.url,
+            params=list(probe.params),
+            cookies=dict(probe.cookies),
+        )
+        prepared = self._session.prepare_request(request)
+        _set_header_lines(prepared, probe.headers)
+
+        started = time.perf_counter()
+        try:
+            response = self._session.send(
+                prepared, allow_redirects=False, stream=True, timeout=self.timeout
+            )
+        except requests.Timeout as exc:
+            raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
+        except requests.ConnectionError as exc:
+            raise TransportError(_describe(probe, _connection_reason(exc))) from exc
+        except (requests.RequestException, ValueError) as exc:
+            # Messages of these exceptions may quote the URL, and with it an
+            # API key sent in the query string: name the class only.
+            raise TransportError(_describe(probe, f"request failed ({type(exc).__name__})")) from exc
+
+        try:
+            body, truncated = self._read_bounded(response)
+        finally:
+            # Cookies the server set must not make the next probe authenticated.
+            self._session.cookies.clear()
+        elapsed_ms = (time.perf_counter() - started) * 1000
+
+        exchange = Exchange(
+            status=response.status_code,
+            reason=response.reason or "",
+            header_lines=tuple(_header_lines(response)),
+            body=body,
+            body_truncated=truncated,
+            elapsed_ms=elapsed_ms,
+        )
+        logger.debug(
+            "%s %s [%s] -> %s (%.1f ms)",
+            probe.method,
+            probe.url,
+            probe.sent,
+            exchange.status,
+            elapsed_ms,
+        )
+        return exchange
+
+    def _read_bounded(self, response: requests.Response) -> tuple[bytes, bool]:
+        """Read at most ``max_body`` bytes, keeping the connection when the body was whole."""
+        try:
+            body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+        except (requests.RequestException, OSError, ValueError) as exc:
+            response.close()
+            raise TransportError(f"reading the body failed ({type(exc).__name__})") from exc
+
+        truncated = len(body) > self.max_body
+        if truncated:
+            # The rest stays unread, so the connection cannot be reused.
+            response.close()
+            return body[: self.max_body], True
+
+        response._content = body  # noqa: SLF001 - lets requests release the connection
+        response._content_consumed = True  # noqa: SLF001
+        response.close()
+        return body, False
+
+    def close(self) -> None:
+        """Close the session and its pooled connections."""
+        self._session.close()
+
+
+def _set_header_lines(prepared: requests.PreparedRequest, lines: Iterable[tuple[str, str]]) -> None:
+    """Add the probe's header lines, keeping a repeated name as separate lines.
+
+    requests keeps headers in a dict, which cannot hold two Authorization
+    lines; urllib3 sends every value of an HTTPHeaderDict on its own line.
+    """
+    lines = list(lines)
+    overridden = {name.lower() for name, _ in lines}
+    headers = HTTPHeaderDict()
+    for name, value in prepared.headers.items():
+        if name.lower() not in overridden:
+            headers.add(name, value)
+    for name, value in lines:
+        headers.add(name, value)
+    prepared.headers = headers  # type: ignore[assignment]
+
+
+def _header_lines(response: requests.Response) -> list[tuple[str, str]]:
+    """The response's header lines as received, repeated fields kept apart."""
+    raw_headers = response.raw.headers
+    if isinstance(raw_headers, HTTPHeaderDict):
+        return list(raw_headers.iteritems())
+    return list(response.headers.items())
+
+
+def _connection_reason(exc: requests.ConnectionError) -> str:
+    """A short reason for a failed connection that quotes no URL."""
+    text = str(exc)
+    for needle, reason in (
+        ("Connection refused", "connection refused"),
+        ("Connection reset", "connection reset by the server"),
+        ("RemoteDisconnected", "the server closed the connection without answering"),
+        ("Name or service not known", "the host name does not resolve"),
+        ("nodename nor servname", "the host name does not resolve"),
+        ("CERTIFICATE_VERIFY_FAILED", "the TLS certificate was not trusted"),
+    ):
+        if needle in text:
+            return reason
+    return f"connection failed ({type(exc).__name__})"
+
+
+def _describe(probe: Probe, reason: str) -> str:
+    return f"{probe.method} {probe.url}: {reason}; the case could not be judged"
