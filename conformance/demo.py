@@ -40,6 +40,7 @@ every case not named in the table is answered as `demo` answers it.
 | `GET /expired-accepted` | the expired token gets a 200 (RFC 6750 §5.2) |
 | `GET /login-redirect` | no Authorization: 302 to `/login?next=/login-redirect`, an unprotected HTML page (RFC 9110 §11.4) |
 | `GET /crash-on-malformed` | a Bearer value that is not one token68, or any value without a space: 500 with a Python traceback as text (RFC 9110 §15.6) |
+| `GET /error-on-missing` | no Authorization: 401 whose challenge names `error="invalid_token"`; a SHOULD NOT (RFC 6750 §3.1), so the case passes with a warning |
 """
 
 from __future__ import annotations
@@ -281,6 +282,13 @@ def _crash_on_malformed(
     return answer
 
 
+def _error_on_missing(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Name an error on a request that carried no token (a SHOULD NOT, so a warning)."""
+    if presented.kind == "missing":
+        return _refusal(401, "invalid_token", "No access token was sent")
+    return answer
+
+
 _ITEMS = {"items": [{"id": 1, "name": "first"}, {"id": 2, "name": "second"}]}
 _ITEM = {"id": 1, "name": "first"}
 _STATS = {"users": 2, "requests_today": 1234}
@@ -322,6 +330,7 @@ def _spec_demo_broken() -> _ApiSpec:
             _Route(
                 "GET", "/crash-on-malformed", "items:read", _ITEM, _crash_on_malformed
             ),
+            _Route("GET", "/error-on-missing", "items:read", _ITEM, _error_on_missing),
         ),
         pages={"/login": _LOGIN_PAGE},
     )

@@ -48,6 +48,10 @@ GRANTED = Expect(200)
 CREATED = Expect(201)
 NO_CHALLENGE = Expect(401)
 CRASH = Expect(500)
+ERROR_WITHOUT_TOKEN = Expect(
+    401,
+    'Bearer realm="{realm}", error="invalid_token", error_description="No access token was sent"',
+)
 
 
 def insufficient(scope: str) -> Expect:
@@ -102,6 +106,7 @@ BROKEN_ENDPOINTS = {
     ("GET", "/expired-accepted"): "items:read",
     ("GET", "/login-redirect"): "items:read",
     ("GET", "/crash-on-malformed"): "items:read",
+    ("GET", "/error-on-missing"): "items:read",
 }
 
 # The planted mistakes of demo-broken: endpoint -> the cases it answers wrongly.
@@ -110,6 +115,7 @@ FAULTS: dict[str, dict[str, Expect]] = {
     "/forbidden-when-missing": {"missing": Expect(403)},
     "/expired-accepted": {"expired": GRANTED},
     "/login-redirect": {"missing": Expect(302)},
+    "/error-on-missing": {"missing": ERROR_WITHOUT_TOKEN},
     "/crash-on-malformed": {
         **{case: CRASH for case in MALFORMED_CASES},
         "other-scheme:basic-alone": CRASH,
@@ -493,6 +499,7 @@ def test_broken_target_lists_one_endpoint_per_fault(broken: RunningDemo) -> None
         ("GET /expired-accepted", None),
         ("GET /login-redirect", None),
         ("GET /crash-on-malformed", None),
+        ("GET /error-on-missing", None),
     ]
     assert broken.target.embedded == "demo-broken"
 
