@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Union
+from typing import Literal
 
 Scheme = Literal["bearer", "basic", "api_key"]
 SCHEMES: tuple[Scheme, ...] = ("bearer", "basic", "api_key")
@@ -74,7 +74,7 @@ class BasicCredential:
 
 
 # A bearer token or API key is a bare Secret; Basic needs both halves.
-Credential = Union[Secret, BasicCredential]
+Credential = Secret | BasicCredential
 
 
 @dataclass(frozen=True)
