@@ -26,7 +26,16 @@ import string
 from collections.abc import Callable
 from urllib.parse import quote
 
-from .model import BasicCredential, Case, Credential, Endpoint, Probe, Scheme, Secret, Target
+from .model import (
+    BasicCredential,
+    Case,
+    Credential,
+    Endpoint,
+    Probe,
+    Scheme,
+    Secret,
+    Target,
+)
 
 # RFC 9110 §5.4 asks for a 4xx when a field is larger than the server takes;
 # 64 KiB is past every common server's limit.

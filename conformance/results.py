@@ -13,7 +13,17 @@ from typing import Any
 
 from .cases import expected_answer
 from .catalogue import requirement
-from .model import BasicCredential, Case, Exchange, Finding, Outcome, Probe, Secret, Target, Verdict
+from .model import (
+    BasicCredential,
+    Case,
+    Exchange,
+    Finding,
+    Outcome,
+    Probe,
+    Secret,
+    Target,
+    Verdict,
+)
 
 BODY_EXCERPT_CHARS = 300
 

@@ -109,7 +109,7 @@ class Transport:
             return body[: self.max_body], True
 
         response._content = body  # noqa: SLF001 - lets requests release the connection
-        response._content_consumed = True  # noqa: SLF001
+        response._content_consumed = True  # type: ignore[attr-defined]  # noqa: SLF001
         response.close()
         return body, False
 

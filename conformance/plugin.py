@@ -1,0 +1,443 @@
+"""pytest wiring of the conformance audit: options, collection, fixtures, reports.
+
+Without ``--target`` the plugin registers its options and does nothing else,
+so an ordinary pytest run is not affected. With it, the suites shipped in
+``conformance.suites`` are collected and parametrized with one test per
+case of every selected target, and reports are written at the end.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Generator
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import __name__ as _package_name
+from .cases import MissingCredential, generate_cases
+from .checks import judge, judge_no_answer
+from .errors import ConformanceFailure, ControlFailed, TargetsFileError, TransportError
+from .model import BrokenTarget, Case, Target
+from .results import Evidence, case_record, failure_message
+from .runner import Audit, BrokenTargetError
+from .targets import DEFAULT_TARGETS_FILE, builtin_targets, load_targets
+from .transport import DEFAULT_TIMEOUT
+
+TARGET_OPTION = "--target"
+TARGETS_FILE_OPTION = "--targets-file"
+REPORT_DIR_OPTION = "--conformance-report-dir"
+STRICT_OPTION = "--conformance-strict"
+TIMEOUT_OPTION = "--conformance-timeout"
+INSECURE_OPTION = "--conformance-insecure"
+NO_REPORTS_OPTION = "--conformance-no-reports"
+
+ALL_TARGETS = "all"
+DEFAULT_REPORT_DIR = "reports"
+KIND_MARKER = "auth_kinds"
+
+AUDIT_KEY = pytest.StashKey["Audit"]()
+RECORDER_KEY = pytest.StashKey["ReportRecorder"]()
+_EVIDENCE_KEY = pytest.StashKey[Evidence]()
+
+
+# --- options -------------------------------------------------------------------
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register the audit's options; each flag CI needs has an ini twin."""
+    group = parser.getgroup("auth-conformance", "HTTP authentication conformance audit")
+    group.addoption(
+        TARGET_OPTION,
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="Audit the target NAME of the targets file. May be repeated; 'all' selects every target",
+    )
+    group.addoption(
+        TARGETS_FILE_OPTION,
+        default=None,
+        metavar="PATH",
+        help=f"Targets file describing the APIs (default: ./{DEFAULT_TARGETS_FILE}, ini: conformance_targets_file)",
+    )
+    group.addoption(
+        REPORT_DIR_OPTION,
+        default=None,
+        metavar="DIR",
+        help=f"Directory for the JSON and HTML reports (default: ./{DEFAULT_REPORT_DIR}, ini: conformance_report_dir)",
+    )
+    group.addoption(
+        STRICT_OPTION,
+        action="store_true",
+        default=None,
+        help="Fail cases on SHOULD-level findings too, not only MUST-level ones (ini: conformance_strict)",
+    )
+    group.addoption(
+        TIMEOUT_OPTION,
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help=f"Seconds to wait for each answer (default: {DEFAULT_TIMEOUT:g}, ini: conformance_timeout)",
+    )
+    group.addoption(
+        INSECURE_OPTION,
+        action="store_true",
+        default=None,
+        help="Do not verify TLS certificates, for test deployments with self-signed ones (ini: conformance_insecure)",
+    )
+    group.addoption(
+        NO_REPORTS_OPTION,
+        action="store_true",
+        default=False,
+        help="Write no JSON or HTML report",
+    )
+    parser.addini("conformance_targets", "Targets to audit when --target is not given", type="args", default=[])
+    parser.addini("conformance_targets_file", "Targets file describing the APIs", default=DEFAULT_TARGETS_FILE)
+    parser.addini("conformance_report_dir", "Directory for the JSON and HTML reports", default=DEFAULT_REPORT_DIR)
+    parser.addini("conformance_strict", "Fail cases on SHOULD-level findings too", type="bool", default=False)
+    parser.addini("conformance_timeout", "Seconds to wait for each answer", default=str(DEFAULT_TIMEOUT))
+    parser.addini("conformance_insecure", "Do not verify TLS certificates", type="bool", default=False)
+
+
+# --- configure / unconfigure ---------------------------------------------------
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load and check the targets before any request is sent."""
+    config.addinivalue_line("markers", f"{KIND_MARKER}(*kinds): case kinds a conformance test runs")
+    names = config.getoption(TARGET_OPTION) or config.getini("conformance_targets")
+    if not names:
+        return
+
+    targets_file, explicit = _targets_file(config)
+    declared, in_file = _declared_targets(targets_file, explicit)
+    selected = _select(names, declared, in_file, targets_file)
+
+    audit = Audit(selected, timeout=_timeout(config), verify_tls=not _flag(config, INSECURE_OPTION, "conformance_insecure"))
+    config.stash[AUDIT_KEY] = audit
+    recorder = ReportRecorder(config, audit, targets_file)
+    config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(recorder, "auth-conformance-recorder")
+    _collect_suites(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop embedded servers and close connections."""
+    audit = config.stash.get(AUDIT_KEY, None)
+    if audit is not None:
+        audit.close()
+
+
+def _targets_file(config: pytest.Config) -> tuple[Path, bool]:
+    option = config.getoption(TARGETS_FILE_OPTION)
+    if option:
+        return Path(option), True
+    ini_value = config.getini("conformance_targets_file")
+    base = config.inipath.parent if config.inipath and ini_value != DEFAULT_TARGETS_FILE else Path.cwd()
+    return base / ini_value, ini_value != DEFAULT_TARGETS_FILE
+
+
+def _declared_targets(path: Path, explicit: bool) -> tuple[dict[str, Target | BrokenTarget], list[str]]:
+    """Every target by name, and the names the targets file itself declares."""
+    declared: dict[str, Target | BrokenTarget] = dict(builtin_targets())
+    if not path.exists() and not explicit:
+        return declared, []  # the embedded demos need no file
+    try:
+        in_file = load_targets(path)
+    except TargetsFileError as exc:
+        raise pytest.UsageError(str(exc)) from exc
+    declared.update(in_file)
+    return declared, list(in_file)
+
+
+def _select(
+    names: list[str], declared: dict[str, Target | BrokenTarget], in_file: list[str], path: Path
+) -> dict[str, Target | BrokenTarget]:
+    """The targets named on the command line; 'all' means every target of the file."""
+    wanted: list[str] = []
+    for raw in names:
+        for name in (n.strip() for n in raw.split(",")):
+            if name == ALL_TARGETS:
+                wanted += in_file or list(builtin_targets())
+            elif name:
+                wanted.append(name)
+
+    unknown = [n for n in wanted if n not in declared]
+    if unknown:
+        known = ", ".join(sorted(declared))
+        close = difflib.get_close_matches(unknown[0], list(declared), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise pytest.UsageError(f"{TARGET_OPTION}={unknown[0]}: no such target in {path}{hint}; known targets: {known}")
+    return {name: declared[name] for name in dict.fromkeys(wanted)}
+
+
+def _timeout(config: pytest.Config) -> float:
+    value = config.getoption(TIMEOUT_OPTION)
+    if value is None:
+        try:
+            value = float(config.getini("conformance_timeout"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"conformance_timeout must be a number of seconds: {exc}") from exc
+    if value <= 0:
+        raise pytest.UsageError(f"{TIMEOUT_OPTION} must be positive, got {value!r}")
+    return float(value)
+
+
+def _flag(config: pytest.Config, option: str, ini: str) -> bool:
+    value = config.getoption(option)
+    return bool(config.getini(ini)) if value is None else bool(value)
+
+
+def _collect_suites(config: pytest.Config) -> None:
+    """Make pytest collect the packaged suites, even from a folder that has only targets.yaml.
+
+    Files named explicitly are collected whatever the user's python_files
+    setting; without paths of their own on the command line, only the
+    suites run, not the project's other tests.
+    """
+    suites = str(resources.files(f"{_package_name}.suites"))
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args[:] = [suites]
+    elif suites not in config.args:
+        config.args.append(suites)
+
+
+# --- collection ----------------------------------------------------------------
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Parametrize the suites: one test per case, IDs made from data only."""
+    audit = metafunc.config.stash.get(AUDIT_KEY, None)
+    if audit is None:
+        return
+    if "auth_target_name" in metafunc.fixturenames:
+        names = list(audit.declared)
+        metafunc.parametrize("auth_target_name", names, ids=names)
+    if "auth_case" not in metafunc.fixturenames:
+        return
+
+    marker = metafunc.definition.get_closest_marker(KIND_MARKER)
+    kinds = set(marker.args) if marker else None
+    cases: list[Case] = []
+    for name in audit.declared:
+        resolved = audit.resolve(name)
+        if isinstance(resolved, Target):
+            cases += [c for c in generate_cases(resolved) if kinds is None or c.kind in kinds]
+    metafunc.parametrize("auth_case", cases, ids=[f"{c.target}-{c.endpoint.label}-{c.id}" for c in cases])
+
+
+# --- fixtures ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def auth_audit(request: pytest.FixtureRequest) -> Audit:
+    """The run's audit; only present when targets were selected."""
+    audit = request.config.stash.get(AUDIT_KEY, None)
+    if audit is None:
+        pytest.skip(f"no target selected; run with {TARGET_OPTION}=NAME")
+    return audit
+
+
+@pytest.fixture
+def auth_target(auth_audit: Audit, auth_target_name: str) -> Target:
+    """The started target, or an error naming its problems."""
+    try:
+        return auth_audit.target(auth_target_name)
+    except BrokenTargetError as exc:
+        pytest.fail(f"target {auth_target_name!r} cannot be audited: {exc}", pytrace=False)
+
+
+@pytest.fixture
+def auth_evidence(request: pytest.FixtureRequest, auth_audit: Audit, auth_case: Case) -> Evidence:
+    """Send the case's request, after making sure the endpoint's control works.
+
+    Everything that prevents judging happens here, in setup, so pytest
+    reports it as an error and never as a pass or a failure of the API.
+    """
+    target = auth_audit.target(auth_case.target)
+    evidence = Evidence(target, auth_case, None, None)
+    request.node.stash[_EVIDENCE_KEY] = evidence
+
+    if not auth_case.is_control:
+        control = auth_audit.control(target, auth_case.endpoint)
+        if not control.passed:
+            pytest.fail(f"cannot judge {auth_case.id} of {auth_case.endpoint.label}: {control.explain()}", pytrace=False)
+
+    try:
+        probe, exchange = auth_audit.send(target, auth_case)
+    except MissingCredential as exc:
+        pytest.skip(str(exc))
+    except TransportError as exc:
+        verdict = judge_no_answer(target, auth_case, str(exc))
+        if verdict is None:
+            pytest.fail(str(exc), pytrace=False)
+        evidence = Evidence(target, auth_case, None, None, verdict)
+        request.node.stash[_EVIDENCE_KEY] = evidence
+        return evidence
+
+    verdict = judge(target, auth_case, exchange, control_body=_control_body(auth_audit, target, auth_case), strict=_strict(request.config))
+    evidence = Evidence(target, auth_case, probe, exchange, verdict)
+    request.node.stash[_EVIDENCE_KEY] = evidence
+    return evidence
+
+
+def _control_body(audit: Audit, target: Target, case: Case) -> bytes | None:
+    if case.is_control:
+        return None
+    control = audit.control(target, case.endpoint)
+    return control.exchange.body if control.exchange else None
+
+
+def _strict(config: pytest.Config) -> bool:
+    return _flag(config, STRICT_OPTION, "conformance_strict")
+
+
+def assert_conformant(evidence: Evidence) -> None:
+    """Raise the failure the verdict calls for; a control's failure says what it blocks."""
+    verdict = evidence.verdict
+    assert verdict is not None, "the evidence fixture always judges what it sends"
+    if verdict.outcome == "pass":
+        return
+    message = failure_message(evidence)
+    if evidence.case.is_control:
+        raise ControlFailed(message + f"\n  every other case of {evidence.case.endpoint.label} is reported as an error")
+    raise ConformanceFailure(message)
+
+
+# --- report hooks --------------------------------------------------------------
+
+
+class ReportRecorder:
+    """Collects one record per case (on the controller) and writes the reports."""
+
+    def __init__(self, config: pytest.Config, audit: Audit, targets_file: Path) -> None:
+        self.config = config
+        self.audit = audit
+        self.targets_file = targets_file
+        self.started_at = _now()
+        self.records: dict[str, list[dict[str, Any]]] = {name: [] for name in audit.declared}
+        self.problems: dict[str, list[str]] = {
+            name: list(t.problems) for name, t in audit.declared.items() if isinstance(t, BrokenTarget)
+        }
+        self.written: list[Path] = []
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtest_makereport(
+        self, item: pytest.Item, call: pytest.CallInfo[None]
+    ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+        report = yield
+        if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
+            # The message says all there is to say; the suite's own frames do not help.
+            report.longrepr = str(call.excinfo.value)
+        evidence = item.stash.get(_EVIDENCE_KEY, None)
+        if evidence is None or report.when == "teardown" or (report.when == "setup" and report.passed):
+            return report
+        outcome = {"passed": "pass", "failed": "fail" if report.when == "call" else "error", "skipped": "skip"}[report.outcome]
+        message = _short_message(report) if outcome != "pass" else None
+        record = case_record(evidence, outcome, message, report.nodeid)  # type: ignore[arg-type]
+        record["position"] = _position(evidence)
+        # Plain JSON values survive pytest-xdist's report serialisation.
+        report.auth_conformance = {"target": evidence.target.name, "record": record}  # type: ignore[attr-defined]
+        return report
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        data = getattr(report, "auth_conformance", None)
+        if data is not None:
+            self.records.setdefault(data["target"], []).append(data["record"])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if hasattr(self.config, "workerinput") or self.config.getoption(NO_REPORTS_OPTION):
+            return  # only the controller writes reports
+        from .report import write_reports
+
+        runs = [self._run(name) for name in self.records]
+        directory = Path(self.config.getoption(REPORT_DIR_OPTION) or self.config.getini("conformance_report_dir"))
+        if not directory.is_absolute():
+            directory = self.config.invocation_params.dir / directory
+        self.written = write_reports(runs, directory, strict=_strict(self.config))
+
+    def _run(self, name: str) -> dict[str, Any]:
+        records = sorted(self.records.get(name, []), key=lambda r: tuple(r["position"]))
+        endpoints = list(dict.fromkeys(r["endpoint"] for r in records))
+        for record in records:
+            record.pop("position", None)
+        declared = self.audit.declared[name]
+        embedded = isinstance(declared, Target) and declared.embedded
+        return {
+            "target": name,
+            "base_url": f"embedded:{declared.embedded}" if embedded and isinstance(declared, Target) else getattr(declared, "base_url", ""),
+            "scheme": getattr(declared, "scheme", None),
+            "started_at": self.started_at,
+            "finished_at": _now(),
+            "tool": {"name": "pytest-auth-conformance", "version": _version()},
+            "problems": self.problems.get(name, []),
+            "endpoints": endpoints,
+            "results": records,
+        }
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if hasattr(self.config, "workerinput"):
+            return
+        warned = [
+            (name, record, line)
+            for name, records in self.records.items()
+            for record in records
+            for line in _warning_lines(record)
+        ]
+        if warned:
+            terminalreporter.section("auth conformance warnings (SHOULD-level findings)", sep="-", yellow=True)
+            for name, record, line in warned:
+                terminalreporter.write_line(f"{name}: {record['endpoint']} [{record['id']}] {line}")
+        for name, records in self.records.items():
+            counts = {o: sum(r["outcome"] == o for r in records) for o in ("pass", "fail", "error", "skip")}
+            summary = ", ".join(f"{n} {o}" for o, n in counts.items())
+            broken = f"; cannot be audited: {'; '.join(self.problems[name])}" if self.problems.get(name) else ""
+            terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}")
+        if self.written:
+            terminalreporter.write_sep("-", "auth-conformance reports: " + ", ".join(str(p) for p in self.written))
+
+    def pytest_report_header(self, config: pytest.Config) -> str:
+        return f"auth-conformance: targets {', '.join(self.audit.declared)} (from {self.targets_file})"
+
+
+def _warning_lines(record: dict[str, Any]) -> list[str]:
+    if record["outcome"] != "pass":
+        return []
+    return [
+        f"WARN {f['requirement']}: {f['message']}"
+        for f in record["findings"]
+        if not f["passed"] and not f["waived"] and f["grade"] == "warn"
+    ]
+
+
+def _position(evidence: Evidence) -> list[int]:
+    target, case = evidence.target, evidence.case
+    endpoint_index = target.endpoints.index(case.endpoint)
+    case_index = [c.id for c in generate_cases(target) if c.endpoint == case.endpoint].index(case.id)
+    return [endpoint_index, case_index]
+
+
+def _short_message(report: pytest.TestReport) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    text = report.longreprtext.strip()
+    for prefix in ("Failed: ", "E   "):
+        text = text.removeprefix(prefix)
+    return text
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("pytest-auth-conformance")
+    except PackageNotFoundError:
+        return "0+unknown"

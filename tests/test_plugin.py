@@ -1,0 +1,308 @@
+"""The plugin end to end, run by pytester against the embedded demos and real sockets."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from conformance.demo import RunningDemo, start_demo
+
+pytest_plugins = ["pytester"]
+
+DEMO_BROKEN_FAILURES = {
+    "GET /no-challenge": {
+        "missing",
+        "malformed:empty",
+        "malformed:scheme-only",
+        "malformed:wrong-scheme",
+        "malformed:no-scheme",
+        "malformed:garbage",
+        "wrong:random-token",
+        "expired",
+    },
+    "GET /forbidden-when-missing": {"missing"},
+    "GET /expired-accepted": {"expired"},
+    "GET /login-redirect": {"missing"},
+    "GET /crash-on-malformed": {
+        "malformed:empty",
+        "malformed:scheme-only",
+        "malformed:no-scheme",
+        "malformed:garbage",
+    },
+}
+
+
+def load_report(directory: Path, target: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((directory / f"{target}.json").read_text(encoding="utf-8"))
+    schema = json.loads(resources.files("conformance").joinpath("data/report.schema.json").read_text("utf-8"))
+    jsonschema.validate(document, schema)
+    return document
+
+
+def outcomes(report: dict[str, Any], outcome: str) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for result in report["results"]:
+        if result["outcome"] == outcome:
+            found.setdefault(result["endpoint"], set()).add(result["id"])
+    return found
+
+
+def comparable(report: dict[str, Any]) -> dict[str, Any]:
+    """The report without what legitimately differs between two runs.
+
+    That is the timestamps, and the port each process's embedded server got.
+    """
+    stripped = {k: v for k, v in report.items() if k not in ("started_at", "finished_at")}
+    text = json.dumps(stripped, sort_keys=True)
+    return json.loads(re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text))
+
+
+@pytest.fixture
+def demo() -> Iterator[RunningDemo]:
+    running = start_demo("demo")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def demo_env(demo: RunningDemo, monkeypatch: pytest.MonkeyPatch) -> RunningDemo:
+    """The demo's secrets in environment variables, as a CI job would have them."""
+    monkeypatch.setenv("DEMO_ADMIN", demo.target.credentials["admin"].reveal())  # type: ignore[union-attr]
+    monkeypatch.setenv("DEMO_READER", demo.target.credentials["reader"].reveal())  # type: ignore[union-attr]
+    assert demo.target.expired is not None
+    monkeypatch.setenv("DEMO_EXPIRED", demo.target.expired.reveal())  # type: ignore[union-attr]
+    return demo
+
+
+def external_demo_targets(base_url: str, admin: str = "${DEMO_ADMIN}") -> str:
+    return f"""
+targets:
+  external:
+    base_url: {base_url}
+    scheme: bearer
+    credentials:
+      admin: "{admin}"
+      reader: "${{DEMO_READER}}"
+    expired: "${{DEMO_EXPIRED}}"
+    endpoints:
+      - GET /items
+      - {{method: DELETE, path: /items/1, roles: [admin]}}
+"""
+
+
+# --- staying out of the way -----------------------------------------------------
+
+
+def test_plugin_is_inert_without_target(pytester: pytest.Pytester) -> None:
+    # Given an ordinary project test, a run without --target collects only it.
+    pytester.makepyfile("def test_ordinary(): assert True")
+
+    result = pytester.runpytest("-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    assert not (pytester.path / "reports").exists()
+
+
+def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help")
+
+    result.stdout.fnmatch_lines(["*--target=NAME*", "*--targets-file=PATH*", "*--conformance-report-dir=DIR*", "*--conformance-strict*"])
+
+
+# --- the demos --------------------------------------------------------------------
+
+
+def test_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=56)
+    report = load_report(pytester.path / "reports", "demo")
+    assert report["summary"]["verdict"] == "conformant"
+    assert report["summary"]["fail"] == report["summary"]["error"] == 0
+    assert (pytester.path / "reports" / "demo.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    result.stdout.fnmatch_lines(["*auth-conformance reports:*demo.json*demo.html*"])
+
+
+def test_demo_broken_fails_exactly_the_planted_mistakes(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo-broken", "-p", "no:cacheprovider")
+
+    report = load_report(pytester.path / "reports", "demo-broken")
+    assert outcomes(report, "fail") == DEMO_BROKEN_FAILURES
+    assert outcomes(report, "error") == {}
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+
+
+def test_redirect_is_a_failure_named_as_such(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo-broken", "-k", "login-redirect and missing", "-p", "no:cacheprovider")
+
+    [result] = load_report(pytester.path / "reports", "demo-broken")["results"]
+    assert result["observed"]["status"] == 302
+    assert "redirected (302" in result["findings"][0]["message"]
+    assert result["observed"]["location"] == "/login?next=/login-redirect"
+
+
+def test_report_under_xdist_matches_serial_run(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo-broken", "-p", "no:cacheprovider", "--conformance-report-dir=serial")
+    result = pytester.runpytest("--target=demo-broken", "-p", "no:cacheprovider", "-n", "2", "--conformance-report-dir=parallel")
+
+    result.stdout.fnmatch_lines(["*2 workers*"])
+    serial = load_report(pytester.path / "serial", "demo-broken")
+    parallel = load_report(pytester.path / "parallel", "demo-broken")
+    assert comparable(parallel) == comparable(serial)
+
+
+def test_k_selects_case_kinds(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo", "-k", "malformed:garbage", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=5)
+    ids = {r["id"] for r in load_report(pytester.path / "reports", "demo")["results"]}
+    assert ids == {"malformed:garbage"}
+
+
+def test_report_dir_option_moves_reports(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo", "-k", "missing", "--conformance-report-dir=out/audit", "-p", "no:cacheprovider")
+
+    assert sorted(p.name for p in (pytester.path / "out" / "audit").iterdir()) == ["demo.html", "demo.json"]
+
+
+# --- targets of one's own ---------------------------------------------------------
+
+
+def test_external_target_from_targets_file_passes(pytester: pytest.Pytester, demo_env: RunningDemo) -> None:
+    pytester.makefile(".yaml", targets=external_demo_targets(demo_env.target.base_url))
+
+    result = pytester.runpytest("--target=external", "-p", "no:cacheprovider")
+
+    report = load_report(pytester.path / "reports", "external")
+    assert report["summary"]["fail"] == 0 and report["summary"]["pass"] > 0
+    assert outcomes(report, "pass")["DELETE /items/1"] >= {"valid:admin", "unprivileged:reader", "expired"}
+    assert result.ret == pytest.ExitCode.OK
+
+
+def test_secrets_never_reach_output_or_reports(pytester: pytest.Pytester, demo_env: RunningDemo) -> None:
+    # Given a run with failures (strict mode turns warnings into failures too)...
+    pytester.makefile(".yaml", targets=external_demo_targets(demo_env.target.base_url))
+    result = pytester.runpytest("--target=external", "--target=demo-broken", "-p", "no:cacheprovider", "-rA", "-v")
+
+    # ...no credential appears anywhere a person or a machine will read.
+    written = [p.read_text(encoding="utf-8") for p in (pytester.path / "reports").iterdir()]
+    for secret in demo_env.target.credentials.values():
+        token = secret.reveal()  # type: ignore[union-attr]
+        assert token not in result.stdout.str()
+        assert all(token not in text for text in written)
+
+
+def test_failed_control_turns_other_cases_into_errors(pytester: pytest.Pytester, demo_env: RunningDemo) -> None:
+    # Given an admin token the API does not know, nothing about GET /items can be judged.
+    pytester.makefile(".yaml", targets=external_demo_targets(demo_env.target.base_url, admin="not-the-admin-token"))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and items and not DELETE", "-p", "no:cacheprovider")
+
+    report = load_report(pytester.path / "reports", "external")
+    assert outcomes(report, "fail") == {"GET /items": {"valid:admin"}}
+    assert outcomes(report, "pass") == {"GET /items": {"valid:reader"}}
+    errors = [r for r in report["results"] if r["outcome"] == "error"]
+    assert errors and all("the control valid:admin got 401" in r["message"] for r in errors)
+    assert report["summary"]["verdict"] == "non-conformant"
+    result.stdout.fnmatch_lines(["*cannot judge missing of GET /items: the control valid:admin got 401*"])
+
+
+def test_unreachable_target_is_an_error_never_a_pass(pytester: pytest.Pytester) -> None:
+    # Given a port nobody listens on.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    pytester.makefile(".yaml", targets=external_demo_targets(f"http://127.0.0.1:{port}", admin="x" * 20).replace("${DEMO_READER}", "y" * 20).replace("${DEMO_EXPIRED}", "z" * 20))
+
+    result = pytester.runpytest("--target=external", "-p", "no:cacheprovider")
+
+    report = load_report(pytester.path / "reports", "external")
+    assert report["summary"]["pass"] == 0
+    assert report["summary"]["verdict"] != "conformant"
+    result.stdout.fnmatch_lines(["*connection refused; the case could not be judged*"])
+
+
+def test_broken_target_is_reported_while_others_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("UNSET_TOKEN", raising=False)
+    pytester.makefile(
+        ".yaml",
+        targets="""
+targets:
+  demo:
+    embedded: demo
+  myapi:
+    base_url: https://api.example.com
+    scheme: bearer
+    credentials:
+      admin: "${UNSET_TOKEN}"
+    endpoints:
+      - GET /items
+""",
+    )
+
+    result = pytester.runpytest("--target=all", "-p", "no:cacheprovider")
+
+    result.stdout.fnmatch_lines(["*target 'myapi' cannot be audited:*UNSET_TOKEN is not set*"])
+    assert load_report(pytester.path / "reports", "demo")["summary"]["verdict"] == "conformant"
+    broken = load_report(pytester.path / "reports", "myapi")
+    assert broken["results"] == [] and "UNSET_TOKEN" in broken["problems"][0]
+    assert broken["summary"]["verdict"] == "incomplete"
+
+
+# --- usage errors -----------------------------------------------------------------
+
+
+def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-broken*"])
+
+
+def test_broken_yaml_is_a_usage_error_naming_the_line(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", targets="targets:\n  demo:\n    embedded: [demo\n")
+
+    result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*targets.yaml:*"])
+
+
+def test_missing_explicit_targets_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo", "--targets-file=nowhere.yaml", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*nowhere.yaml*"])
+
+
+def test_should_level_finding_passes_with_a_warning(pytester: pytest.Pytester) -> None:
+    # Given an error code on a request that carried no token (RFC 6750 §3.1 SHOULD NOT).
+    result = pytester.runpytest("--target=demo-broken", "-k", "error-on-missing-missing", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*auth conformance warnings*", "*demo-broken: GET /error-on-missing ?missing? WARN R6750-NO-ERROR-IF-NO-AUTH*"])
+    summary = load_report(pytester.path / "reports", "demo-broken")["summary"]
+    assert (summary["pass"], summary["warnings"]) == (1, 1)
+
+
+def test_strict_mode_fails_should_level_findings(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo-broken", "-k", "error-on-missing-missing", "--conformance-strict", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*WARN R6750-NO-ERROR-IF-NO-AUTH*"])
+
+
+def test_strict_mode_has_an_ini_twin(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nconformance_strict = true\n")
+
+    result = pytester.runpytest("--target=demo-broken", "-k", "error-on-missing-missing", "-p", "no:cacheprovider")
+
+    result.assert_outcomes(failed=1)
