@@ -306,3 +306,22 @@ def test_strict_mode_has_an_ini_twin(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=demo-broken", "-k", "error-on-missing-missing", "-p", "no:cacheprovider")
 
     result.assert_outcomes(failed=1)
+
+
+# --- usual pytest options on top --------------------------------------------------
+
+
+def test_junitxml_names_each_case(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo-broken", "-k", "expired-accepted", "--junitxml=junit.xml", "-p", "no:cacheprovider")
+
+    xml = (pytester.path / "junit.xml").read_text(encoding="utf-8")
+    assert 'name="test_bad_credentials_are_challenged[demo-broken-GET /expired-accepted-expired]"' in xml
+    assert "R6750-TOKEN-LIFETIME" in xml
+
+
+def test_last_failed_reruns_only_the_failures(pytester: pytest.Pytester) -> None:
+    first = pytester.runpytest("--target=demo-broken", "-k", "expired-accepted")
+    again = pytester.runpytest("--target=demo-broken", "-k", "expired-accepted", "--lf")
+
+    assert first.parseoutcomes()["failed"] == 1 and first.parseoutcomes()["passed"] > 1
+    assert again.parseoutcomes()["failed"] == 1 and "passed" not in again.parseoutcomes()
