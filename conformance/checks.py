@@ -81,11 +81,12 @@ def _apply_waiver(target: Target, item: Finding) -> Finding:
 
 def _findings(target: Target, case: Case, exchange: Exchange, control_body: bytes | None) -> Iterable[Finding]:
     parsed = parse_challenges(exchange.www_authenticate)
+    yield from _check_not_proxy_status(exchange)
 
     if case.kind == "valid":
         yield from _check_control(target, exchange)
         if exchange.www_authenticate:
-            yield from _check_challenge_syntax(parsed)
+            yield from _check_challenge_syntax(exchange, parsed)
         return
 
     yield from _check_status(target, case, exchange, parsed)
@@ -150,6 +151,22 @@ def _accepted(target: Target, case: Case, exchange: Exchange) -> Finding:
     # A 2xx on a declared-protected endpoint is unauthorised access whatever
     # the level of the rule it breaks.
     return finding(requirement_id, False, f"the endpoint answered {_status(exchange)} to {what}: access was granted", "fail")
+
+
+def _check_not_proxy_status(exchange: Exchange) -> Iterable[Finding]:
+    """The API never answers 407, which only a proxy may send (RFC 9110 §15.5.8)."""
+    if exchange.status != 407:
+        return
+    # The transport ignores proxy settings, so the 407 came from the server
+    # at base_url itself. Proxy-Authenticate elsewhere is a proxy's business.
+    field = "with" if exchange.header_values("Proxy-Authenticate") else "without"
+    yield finding(
+        "R9110-407-PROXY-ONLY",
+        False,
+        f"{_status(exchange)} {field} Proxy-Authenticate from the API itself: 407 asks the client to "
+        "authenticate to a proxy, so it answers with Proxy-Authorization, which never reaches the API; "
+        "the API's own refusal is 401 with WWW-Authenticate",
+    )
 
 
 def _check_unprivileged_status(target: Target, exchange: Exchange) -> Iterable[Finding]:
@@ -225,7 +242,7 @@ def _check_challenges(target: Target, case: Case, exchange: Exchange, parsed: Pa
     if not exchange.www_authenticate and not required:
         return
 
-    yield from _check_challenge_syntax(parsed)
+    yield from _check_challenge_syntax(exchange, parsed)
     usable = _usable_challenges(target, parsed)
     if required:
         yield from _check_challenge_present(target, exchange, parsed, usable)
@@ -240,10 +257,18 @@ def _check_challenges(target: Target, case: Case, exchange: Exchange, parsed: Pa
             yield from _check_bearer_challenge(case, exchange, challenge)
 
 
-def _check_challenge_syntax(parsed: ParseResult) -> Iterable[Finding]:
+def _check_challenge_syntax(exchange: Exchange, parsed: ParseResult) -> Iterable[Finding]:
     """Every WWW-Authenticate line parses under RFC 9110 §11 and §5.6."""
     for fault in parsed.faults:
-        yield finding(fault.requirement, False, f"WWW-Authenticate line {fault.line + 1}, offset {fault.position}: {fault.message}")
+        where = f"WWW-Authenticate line {fault.line + 1}, offset {fault.position}: {fault.message}"
+        if fault.fatal and exchange.status != 401:
+            # RFC 9110 §11.6.1: outside a 401 the field is an optional hint,
+            # so an unreadable one is noted; a Bearer refusal that needed a
+            # challenge fails R6750-WWWA-REQUIRED in _check_challenge_present.
+            message = f"{where} (the field is optional on a {exchange.status}, but a client cannot read this one)"
+            yield finding("R9110-WWWA-NON-401", False, message)
+        else:
+            yield finding(fault.requirement, False, where)
 
 
 def _check_challenge_present(
