@@ -11,7 +11,10 @@ missing                no credentials                              401 + challen
 malformed:<variant>    a broken credential for the scheme          401 + challenge (or 400)
 wrong:<variant>        a well-formed credential nobody holds       401 + challenge
 expired                the target's expired credential             401 + challenge
+expired:<variant>      a JWT minted outside its validity window    401 + challenge
 =====================  ==========================================  ===========================
+
+The variants of each scheme, and the JWT ones, are in ``variants.py``.
 
 Case IDs come from the target's data only, never from random draws, so
 every pytest-xdist worker collects the same tests. The random parts of a
@@ -20,29 +23,36 @@ credential are drawn when the probe is built, at run time.
 
 from __future__ import annotations
 
-import base64
-import secrets
-import string
-from collections.abc import Callable
+from collections.abc import Mapping
 from urllib.parse import quote
 
+from . import variants
 from .model import (
+    AUTHORIZATION_SCHEMES,
     BasicCredential,
     Case,
-    Credential,
     Endpoint,
+    Presentable,
     Probe,
-    Scheme,
     Secret,
     Target,
 )
+from .variants import OVER_LONG_SIZE, Material, basic_value
 
-# RFC 9110 §5.4 asks for a 4xx when a field is larger than the server takes;
-# 64 KiB is past every common server's limit.
-OVER_LONG_SIZE = 64 * 1024
+__all__ = [
+    "GENERATED",
+    "OVER_LONG_SIZE",
+    "MissingCredential",
+    "build_probe",
+    "control_case",
+    "expected_answer",
+    "generate_cases",
+    "generated_cases",
+]
 
-_TOKEN_ALPHABET = string.ascii_letters + string.digits + "-._~+/"
-_SCHEME_WORD = {"bearer": "Bearer", "basic": "Basic"}
+GENERATED = "generated"
+
+_SCHEME_WORD = {"bearer": "Bearer", "basic": "Basic", "digest": "Digest"}
 
 
 def generate_cases(target: Target) -> list[Case]:
@@ -62,10 +72,21 @@ def _endpoint_cases(target: Target, endpoint: Endpoint) -> list[Case]:
         if not endpoint.allows(role)
     ]
     cases.append(Case(name, endpoint, "missing"))
-    cases += [Case(name, endpoint, "malformed", v) for v in malformed_variants(target.scheme)]
-    cases += [Case(name, endpoint, "wrong", v) for v in wrong_variants(target.scheme)]
-    cases.append(Case(name, endpoint, "expired"))
+    cases += [Case(name, endpoint, "malformed", v) for v in variants.malformed_variants(target)]
+    cases += [Case(name, endpoint, "wrong", v) for v in variants.wrong_variants(target)]
+    cases += [Case(name, endpoint, "expired", v) for v in variants.expired_variants(target)]
     return cases
+
+
+def generated_cases(target: Target) -> list[Case]:
+    """The ``malformed:generated`` case of each endpoint whose scheme uses Authorization.
+
+    Each is one hypothesis stream of broken values (see ``fuzz.py``), run by
+    its own suite test.
+    """
+    if target.scheme not in AUTHORIZATION_SCHEMES:
+        return []
+    return [Case(target.name, endpoint, "malformed", GENERATED) for endpoint in target.endpoints]
 
 
 def control_case(target: Target, endpoint: Endpoint) -> Case | None:
@@ -77,16 +98,6 @@ def control_case(target: Target, endpoint: Endpoint) -> Case | None:
     return Case(target.name, endpoint, "valid", allowed[0]) if allowed else None
 
 
-def malformed_variants(scheme: Scheme) -> tuple[str, ...]:
-    """The named broken credentials sent for ``scheme``."""
-    return tuple(_MALFORMED[scheme])
-
-
-def wrong_variants(scheme: Scheme) -> tuple[str, ...]:
-    """The named well-formed but wrong credentials sent for ``scheme``."""
-    return tuple(_WRONG[scheme])
-
-
 def expected_answer(target: Target, case: Case) -> str:
     """What a conformant API answers to ``case``, in words for reports."""
     challenge = _challenge_words(target)
@@ -94,7 +105,7 @@ def expected_answer(target: Target, case: Case) -> str:
         return "2xx"
     if case.kind == "unprivileged":
         return "403" + (" with a Bearer challenge" if target.scheme == "bearer" else "")
-    if case.kind == "malformed" and case.variant == "over-long":
+    if case.kind == "malformed" and case.variant in ("over-long", GENERATED):
         return f"a 4xx (401 with {challenge}, 400, 413, 414 or 431)"
     if case.kind == "malformed":
         return f"401 with {challenge} (or 400)"
@@ -102,21 +113,25 @@ def expected_answer(target: Target, case: Case) -> str:
 
 
 def _challenge_words(target: Target) -> str:
-    if target.scheme == "api_key":
+    words = [_SCHEME_WORD[s] for s in target.schemes if s in _SCHEME_WORD]
+    if not words or target.scheme not in _SCHEME_WORD:
         return "a WWW-Authenticate challenge"
-    return f"a {_SCHEME_WORD[target.scheme]} challenge"
+    return f"a {' or '.join(words)} challenge"
 
 
 class MissingCredential(Exception):
     """The case needs a credential the target does not provide; it is skipped."""
 
 
-def build_probe(target: Target, case: Case) -> Probe:
+def build_probe(target: Target, case: Case, credentials: Mapping[str, Presentable] | None = None) -> Probe:
     """Build the request for ``case``; secrets appear only in the headers sent.
 
-    Raises MissingCredential when the target lacks what the case needs (an
-    ``expired`` case without an expired credential).
+    ``credentials`` maps roles to what they present; it defaults to the
+    target's own, which must then all be static. Raises MissingCredential
+    when the target lacks what the case needs (an ``expired`` case without
+    an expired credential, a JWT variant without the signing key).
     """
+    credentials = _static(target) if credentials is None else credentials
     url = target.base_url + case.endpoint.path
     method = case.endpoint.method
 
@@ -124,9 +139,9 @@ def build_probe(target: Target, case: Case) -> Probe:
         return Probe(method, url, sent="no credentials")
     if case.kind in ("valid", "unprivileged"):
         assert case.variant is not None
-        credential = target.credentials[case.variant]
+        credential = credentials[case.variant]
         return _with_credential(target, method, url, credential, f"{case.variant}'s credential")
-    if case.kind == "expired":
+    if case.kind == "expired" and case.variant is None:
         if target.expired is None:
             raise MissingCredential(
                 f"target {target.name!r} has no `expired` credential in its targets file; "
@@ -135,14 +150,35 @@ def build_probe(target: Target, case: Case) -> Probe:
         return _with_credential(target, method, url, target.expired, "the expired credential")
 
     assert case.variant is not None
-    table = _MALFORMED if case.kind == "malformed" else _WRONG
-    raw, description = table[target.scheme][case.variant](target)
-    return _with_raw(target, method, url, raw, description)
+    try:
+        broken = variants.build(case.kind, case.variant, _material(target, case.endpoint, credentials))
+    except variants.Unavailable as exc:
+        raise MissingCredential(str(exc)) from exc
+    if broken.digest is not None:
+        return Probe(method, url, sent=f"Digest: {broken.description}", digest=broken.digest)
+    return _with_raw(target, method, url, broken.raw, broken.description, broken.name)
 
 
-def _with_credential(target: Target, method: str, url: str, credential: Credential, whose: str) -> Probe:
+def _static(target: Target) -> dict[str, Presentable]:
+    static = {role: c for role, c in target.credentials.items() if isinstance(c, (Secret, BasicCredential))}
+    if len(static) != len(target.credentials):
+        raise TypeError("credentials obtained at run time must be acquired first (see conformance.credentials)")
+    return static
+
+
+def _material(target: Target, endpoint: Endpoint, credentials: Mapping[str, Presentable]) -> Material:
+    """The valid credentials a variant of ``endpoint`` may be derived from."""
+    allowed = target.allowed_roles(endpoint)
+    model_role = allowed[0] if allowed else (target.roles[0] if target.roles else None)
+    others = [role for role in target.roles if role != model_role]
+    return Material(target, credentials, model_role, others[0] if others else None)
+
+
+def _with_credential(target: Target, method: str, url: str, credential: Presentable, whose: str) -> Probe:
+    if isinstance(credential, BasicCredential) and target.scheme == "digest":
+        return Probe(method, url, sent=f"Digest {whose} ({credential.username})", digest=credential)
     if isinstance(credential, BasicCredential):
-        value = _basic_value(credential.username, credential.password.reveal())
+        value = basic_value(credential.username, credential.password.reveal())
         return _with_raw(target, method, url, value, f"Basic {whose} ({credential.username})")
     token = credential.reveal()
     if target.scheme == "bearer":
@@ -150,125 +186,23 @@ def _with_credential(target: Target, method: str, url: str, credential: Credenti
     return _with_raw(target, method, url, token, f"{whose} {credential.mask()}")
 
 
-def _with_raw(target: Target, method: str, url: str, raw: str, description: str) -> Probe:
+def _with_raw(target: Target, method: str, url: str, raw: str, description: str, name: str | None = None) -> Probe:
     """Place a ready credential string where the target's scheme carries it.
 
-    For bearer and basic ``raw`` is the whole Authorization value (scheme
+    For Authorization schemes ``raw`` is the whole field value (scheme
     included, since some variants break the scheme itself); for API keys
-    it is the key.
+    and cookies it is the key. ``name`` sends it under another name.
     """
-    if target.scheme != "api_key":
-        return Probe(method, url, headers=(("Authorization", raw),), sent=f"Authorization: {description}")
+    if target.scheme not in ("api_key", "cookie"):
+        header = name or "Authorization"
+        return Probe(method, url, headers=((header, raw),), sent=f"{header}: {description}")
 
     placement = target.api_key
-    assert placement is not None, "an api_key target always has a placement"
-    sent = f"{placement.location} {placement.name}: {description}"
+    assert placement is not None, "api_key and cookie targets always have a placement"
+    field = name or placement.name
+    sent = f"{placement.location} {field}: {description}"
     if placement.location == "header":
-        return Probe(method, url, headers=((placement.name, raw),), sent=sent)
+        return Probe(method, url, headers=((field, raw),), sent=sent)
     if placement.location == "query":
-        return Probe(method, url, params=((placement.name, raw),), sent=sent)
-    return Probe(method, url, cookies=((placement.name, quote(raw, safe="")),), sent=sent)
-
-
-def _basic_value(username: str, password: str) -> str:
-    # RFC 7617 §2.1: user-pass is sent as UTF-8 when the server says charset="UTF-8";
-    # UTF-8 is also what every current server expects.
-    pair = f"{username}:{password}".encode()
-    return "Basic " + base64.b64encode(pair).decode("ascii")
-
-
-def _random_token(length: int, alphabet: str = _TOKEN_ALPHABET) -> str:
-    return "".join(secrets.choice(alphabet) for _ in range(max(length, 8)))
-
-
-def _first_secret(target: Target) -> Secret | None:
-    for credential in target.credentials.values():
-        if isinstance(credential, Secret):
-            return credential
-    return None
-
-
-def _same_shape_token(target: Target) -> str:
-    """A random token with the length and alphabet of the target's first real one."""
-    model = _first_secret(target)
-    if model is None:
-        return _random_token(32)
-    value = model.reveal()
-    alphabet = "".join(sorted({c for c in value if c in _TOKEN_ALPHABET})) or _TOKEN_ALPHABET
-    if len(alphabet) < 8:
-        alphabet = _TOKEN_ALPHABET
-    candidate = _random_token(len(value), alphabet)
-    # A collision is astronomically unlikely, but a "wrong" token must never be real.
-    while any(isinstance(c, Secret) and c.reveal() == candidate for c in target.credentials.values()):
-        candidate = _random_token(len(value), alphabet)
-    return candidate
-
-
-def _first_username(target: Target) -> str:
-    for credential in target.credentials.values():
-        if isinstance(credential, BasicCredential):
-            return credential.username
-    return "user"
-
-
-Variant = Callable[[Target], tuple[str, str]]
-"""Build (raw credential, masked description) for one named variant."""
-
-_MALFORMED: dict[Scheme, dict[str, Variant]] = {
-    "bearer": {
-        "empty": lambda t: ("Bearer ", "'Bearer ' with an empty token"),
-        "scheme-only": lambda t: ("Bearer", "'Bearer' with no token"),
-        "wrong-scheme": lambda t: (
-            _basic_value("user", "password"),
-            "a Basic credential where Bearer is expected",
-        ),
-        "no-scheme": lambda t: (_same_shape_token(t), "a random token with no scheme word"),
-        "garbage": lambda t: ('Bearer not,a "token"', "'Bearer' followed by text that is not a token68"),
-        "over-long": lambda t: (
-            "Bearer " + "A" * OVER_LONG_SIZE,
-            f"'Bearer' followed by a {OVER_LONG_SIZE // 1024} KiB token",
-        ),
-    },
-    "basic": {
-        "empty": lambda t: ("Basic ", "'Basic ' with nothing after it"),
-        "scheme-only": lambda t: ("Basic", "'Basic' with no credentials"),
-        "wrong-scheme": lambda t: ("Bearer " + _random_token(32), "a Bearer token where Basic is expected"),
-        "bad-base64": lambda t: ("Basic !!not*base64%%", "'Basic' followed by text that is not base64"),
-        "no-colon": lambda t: (
-            "Basic " + base64.b64encode(_first_username(t).encode()).decode("ascii"),
-            "base64 of a user name with no colon and no password",
-        ),
-        "garbage": lambda t: ('Basic not,a "token"', "'Basic' followed by text that is not a token68"),
-        "over-long": lambda t: (
-            "Basic " + "QUFB" * (OVER_LONG_SIZE // 4),
-            f"'Basic' followed by {OVER_LONG_SIZE // 1024} KiB of base64",
-        ),
-    },
-    "api_key": {
-        "empty": lambda t: ("", "an empty key"),
-        "garbage": lambda t: ('not a "key",', "text that cannot be a key"),
-        "over-long": lambda t: ("A" * OVER_LONG_SIZE, f"a {OVER_LONG_SIZE // 1024} KiB key"),
-    },
-}
-
-_WRONG: dict[Scheme, dict[str, Variant]] = {
-    "bearer": {
-        "random-token": lambda t: (
-            "Bearer " + _same_shape_token(t),
-            "a random token of the same length and alphabet as a real one",
-        ),
-    },
-    "basic": {
-        "wrong-password": lambda t: (
-            _basic_value(_first_username(t), _random_token(16)),
-            f"a known user ({_first_username(t)}) with a random password",
-        ),
-        "unknown-user": lambda t: (
-            _basic_value("nobody-" + _random_token(8, string.ascii_lowercase), _random_token(16)),
-            "a user name nobody has, with a random password",
-        ),
-    },
-    "api_key": {
-        "random-key": lambda t: (_same_shape_token(t), "a random key of the same length and alphabet"),
-    },
-}
+        return Probe(method, url, params=((field, raw),), sent=sent)
+    return Probe(method, url, cookies=((field, quote(raw, safe="")),), sent=sent)

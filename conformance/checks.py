@@ -20,7 +20,28 @@ REFUSAL_KINDS = frozenset({"missing", "malformed", "wrong", "expired"})
 
 # Variants that present no credentials of the target's scheme at all; RFC
 # 6750 §3.1 treats them like a request without authentication.
-NO_AUTH_VARIANTS = frozenset({"wrong-scheme", "no-scheme"})
+NO_AUTH_VARIANTS = frozenset({"wrong-scheme", "no-scheme", "misplaced"})
+
+# The hypothesis stream's case: anything from a broken token to another
+# scheme, so the Bearer error attribute cannot be expected either way.
+GENERATED_VARIANT = "generated"
+
+# Malformed variants that may be refused as too large (RFC 9110 §5.4).
+_LARGE_VARIANTS = frozenset({"over-long", GENERATED_VARIANT})
+
+# What a 2xx to a JWT variant breaks.
+_JWT_ACCEPTED = {
+    "exp-passed": "R7519-EXP",
+    "not-yet-valid": "R7519-NBF",
+    "bad-signature": "R8725-VERIFY-ALL",
+    "signature-stripped": "R8725-VERIFY-ALL",
+    "tampered-claims": "R8725-VERIFY-ALL",
+    "alg-none": "R8725-ALG-NONE",
+    "foreign-issuer": "R8725-ISS",
+    "wrong-audience": "R7519-AUD",
+    "hs-rs-confusion": "R8725-ALG-CONFUSION",
+}
+_SCHEME_WORDS = {"bearer": "Bearer", "basic": "Basic", "digest": "Digest"}
 
 _BEARER_ERRORS = frozenset(
     {
@@ -62,7 +83,7 @@ def judge_no_answer(target: Target, case: Case, reason: str) -> Verdict | None:
     (R9110-FIELD-TOO-LARGE); every other unanswered probe cannot be judged,
     which the caller reports as an error (returns None).
     """
-    if case.kind == "malformed" and case.variant == "over-long":
+    if case.kind == "malformed" and case.variant in _LARGE_VARIANTS:
         message = f"the server dropped the connection instead of answering a 4xx ({reason})"
         return _verdict([_apply_waiver(target, finding("R9110-FIELD-TOO-LARGE", False, message, "warn"))])
     return None
@@ -103,8 +124,8 @@ def _check_control(target: Target, exchange: Exchange) -> Iterable[Finding]:
     requirement_id = {
         "bearer": "R6750-HDR-SUPPORT",
         "basic": "R7617-CREDS-FORMAT",
-        "api_key": "R9110-401-MEANS-REFUSED",
-    }[target.scheme]
+        "digest": "R7616-CHALLENGE-PARAMS",
+    }.get(target.scheme, "R9110-401-MEANS-REFUSED")
     if 200 <= exchange.status < 300:
         yield finding(requirement_id, True, f"valid credentials got {exchange.status}")
     else:
@@ -140,11 +161,15 @@ def _check_status(target: Target, case: Case, exchange: Exchange, parsed: ParseR
 def _accepted(target: Target, case: Case, exchange: Exchange) -> Finding:
     """A 2xx to a negative case: the endpoint let the request through."""
     bearer = target.scheme == "bearer"
+    if case.variant in _JWT_ACCEPTED:
+        what = f"a JWT broken as {case.id} ({_JWT_ACCEPTED[case.variant]})"
+        return finding(_JWT_ACCEPTED[case.variant], False, f"the endpoint answered {_status(exchange)} to {what}: access was granted", "fail")
+    malformed = {"bearer": "R6750-HDR-SYNTAX", "basic": "R7617-CREDS-FORMAT", "digest": "R7616-BAD-PARAMS"}
     requirement_id = {
         "unprivileged": "R6749-RS-VALIDATE" if bearer else "R9110-403-SEMANTICS",
         "expired": "R6750-TOKEN-LIFETIME" if bearer else "R9110-401-ON-FAILURE",
         "wrong": "R6749-RS-VALIDATE" if bearer else "R9110-401-ON-FAILURE",
-        "malformed": "R6750-HDR-SYNTAX" if bearer else "R7617-CREDS-FORMAT" if target.scheme == "basic" else "R9110-401-ON-FAILURE",
+        "malformed": malformed.get(target.scheme, "R9110-401-ON-FAILURE"),
         "missing": "R9110-401-ON-FAILURE",
     }[case.kind]
     what = "a request without the needed privilege" if case.kind == "unprivileged" else f"{case.kind} credentials"
@@ -189,6 +214,9 @@ def _check_refusal_status(target: Target, case: Case, exchange: Exchange, parsed
     if status == 401:
         yield finding("R9110-401-ON-FAILURE", True, "refused with 401")
         return
+    if case.kind == "malformed" and case.variant in _LARGE_VARIANTS and status in (413, 414, 431):
+        yield finding("R9110-FIELD-TOO-LARGE", True, f"{_status(exchange)} for an over-long credential")
+        return
     if case.kind == "malformed" and case.variant == "over-long":
         passed = status in _OVER_LONG_STATUSES
         yield finding("R9110-FIELD-TOO-LARGE", passed, f"{_status(exchange)} for an over-long credential", None if passed else "fail")
@@ -221,11 +249,11 @@ def _check_refusal_status(target: Target, case: Case, exchange: Exchange, parsed
 
 
 def _usable_challenges(target: Target, parsed: ParseResult) -> tuple[Challenge, ...]:
-    """Challenges a client of this target could answer."""
-    if target.scheme == "api_key":
-        # No challenge scheme is registered for API keys: any will do.
+    """Challenges a client of this target could answer, for any scheme it accepts."""
+    if any(scheme in ("api_key", "cookie") for scheme in target.schemes):
+        # No challenge scheme is registered for API keys or session cookies: any will do.
         return parsed.challenges
-    return parsed.find(target.scheme)
+    return tuple(c for scheme in target.schemes for c in parsed.find(scheme))
 
 
 def _challenge_required(target: Target, case: Case, exchange: Exchange) -> bool:
@@ -249,11 +277,12 @@ def _check_challenges(target: Target, case: Case, exchange: Exchange, parsed: Pa
 
     for challenge in parsed.challenges:
         yield from _check_realm_quoted(challenge)
-    if target.scheme == "basic":
-        for challenge in usable:
+    for challenge in usable:
+        if challenge.scheme_lower == "basic":
             yield from _check_basic_challenge(challenge)
-    if target.scheme == "bearer":
-        for challenge in usable:
+        elif challenge.scheme_lower == "digest":
+            yield from _check_digest_challenge(challenge)
+        elif challenge.scheme_lower == "bearer" and target.scheme == "bearer":
             yield from _check_bearer_challenge(case, exchange, challenge)
 
 
@@ -283,7 +312,7 @@ def _check_challenge_present(
         yield finding(requirement_id, False, f"{_status(exchange)} whose WWW-Authenticate holds no readable challenge: {lines!r}")
     elif not usable:
         offered = ", ".join(c.scheme for c in parsed.challenges)
-        wanted = "Bearer" if target.scheme == "bearer" else "Basic"
+        wanted = " or ".join(_SCHEME_WORDS[s] for s in target.schemes if s in _SCHEME_WORDS)
         scheme_requirement = "R6750-SCHEME" if target.scheme == "bearer" else requirement_id
         yield finding(scheme_requirement, False, f"the challenges offer {offered} but not {wanted}, the scheme this API uses")
     else:
@@ -306,6 +335,13 @@ def _check_basic_challenge(challenge: Challenge) -> Iterable[Finding]:
         yield finding("R7617-CHARSET", False, f"charset={charset!r}; the only value RFC 7617 allows is UTF-8")
 
 
+def _check_digest_challenge(challenge: Challenge) -> Iterable[Finding]:
+    """A Digest challenge has realm, nonce and qop (RFC 7616 §3.3)."""
+    absent = [name for name in ("realm", "nonce", "qop") if challenge.param(name) is None]
+    if absent:
+        yield finding("R7616-CHALLENGE-PARAMS", False, f"the Digest challenge lacks {', '.join(absent)}")
+
+
 def _check_bearer_challenge(case: Case, exchange: Exchange, challenge: Challenge) -> Iterable[Finding]:
     """A Bearer challenge follows RFC 6750 §3 for the kind of request it answers."""
     if not challenge.params:
@@ -321,6 +357,8 @@ def _check_bearer_challenge(case: Case, exchange: Exchange, challenge: Challenge
     if error is not None and error not in _BEARER_ERRORS:
         yield finding("R6750-ERROR-VALUES", False, f"error={error!r} is not a registered Bearer error code (they are case-sensitive)")
 
+    if case.variant == GENERATED_VARIANT:
+        return
     presented = case.kind != "missing" and case.variant not in NO_AUTH_VARIANTS
     if not presented:
         if any(challenge.param(name) is not None for name in ("error", "error_description", "error_uri")):

@@ -5,7 +5,8 @@ The tree::
     ConformanceError                 base of everything below
     ├── TargetsFileError             targets.yaml cannot be read or does not fit the schema
     ├── TargetStartError             an embedded target could not be started
-    └── TransportError               a request got no HTTP answer (refused, timeout, reset)
+    ├── TransportError               a request got no HTTP answer (refused, timeout, reset)
+    └── CredentialError              a role's login or token request failed
 
     AssertionError
     └── ConformanceFailure           the API broke a requirement; pytest shows it as a failure
@@ -35,6 +36,14 @@ class TargetStartError(ConformanceError):
 
 class TransportError(ConformanceError):
     """A request got no HTTP answer, so the case cannot be judged."""
+
+
+class CredentialError(ConformanceError):
+    """A role's credential could not be obtained at run time (login or token request).
+
+    The message is one line naming the role and the endpoint asked, never
+    the credential or the answer's body.
+    """
 
 
 class ConformanceFailure(AssertionError):

@@ -10,8 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Scheme = Literal["bearer", "basic", "api_key"]
-SCHEMES: tuple[Scheme, ...] = ("bearer", "basic", "api_key")
+Scheme = Literal["bearer", "basic", "api_key", "digest", "cookie"]
+SCHEMES: tuple[Scheme, ...] = ("bearer", "basic", "api_key", "digest", "cookie")
+
+# Schemes whose credentials travel in the Authorization field.
+AUTHORIZATION_SCHEMES: frozenset[str] = frozenset({"bearer", "basic", "digest"})
 
 CaseKind = Literal["valid", "unprivileged", "missing", "malformed", "wrong", "expired"]
 CASE_KINDS: tuple[CaseKind, ...] = (
@@ -73,8 +76,74 @@ class BasicCredential:
     password: Secret
 
 
-# A bearer token or API key is a bare Secret; Basic needs both halves.
-Credential = Secret | BasicCredential
+@dataclass(frozen=True)
+class TokenSource:
+    """Where a login answer carries the credential: ``{json: access_token}`` in targets.yaml.
+
+    ``location`` is ``json`` (a field of the JSON body, dots for nested
+    fields), ``header`` or ``cookie``.
+    """
+
+    location: Literal["json", "header", "cookie"]
+    name: str
+
+
+@dataclass(frozen=True)
+class LoginRequest:
+    """A request that logs a role in and answers with its token or session cookie.
+
+    ``body`` is the request body as sent (JSON or form-encoded text), kept as
+    a Secret because it usually holds a password.
+    """
+
+    method: str
+    path: str
+    token: TokenSource
+    body: Secret | None = None
+    content_type: str | None = None
+
+    def describe(self) -> str:
+        """The login as messages show it: ``login POST /login``."""
+        return f"login {self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class ClientCredentialsGrant:
+    """An OAuth 2 client-credentials grant (RFC 6749 §4.4) that yields a bearer token."""
+
+    token_url: str
+    client_id: str
+    client_secret: Secret
+    scope: str | None = None
+    audience: str | None = None
+    client_auth: Literal["basic", "body"] = "basic"
+
+    def describe(self) -> str:
+        """The grant as messages show it: ``client-credentials grant at https://idp/token``."""
+        return f"client-credentials grant at {self.token_url}"
+
+
+# What a request presents: a bearer token, API key or cookie value is a bare
+# Secret; Basic and Digest need both halves.
+Presentable = Secret | BasicCredential
+# How targets.yaml gives a role's credential: ready to present, or a way to
+# obtain one at run time.
+RuntimeSource = LoginRequest | ClientCredentialsGrant
+Credential = Presentable | RuntimeSource
+
+
+@dataclass(frozen=True)
+class JwtSettings:
+    """What the suite may use to mint JWT variants: ``jwt: {key: ..., algorithm: HS256}``.
+
+    ``key`` is an HS* secret or a PEM private key; ``public_key`` a PEM
+    public key (only for ``hs-rs-confusion``). Without a key the variants
+    that need one are skipped with the reason.
+    """
+
+    key: Secret | None = None
+    algorithm: str | None = None
+    public_key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -132,12 +201,19 @@ class Target:
     endpoints: tuple[Endpoint, ...]
     credentials: Mapping[str, Credential] = field(default_factory=dict)
     api_key: ApiKeyPlacement | None = None
-    expired: Credential | None = None
+    expired: Presentable | None = None
+    accepts: tuple[Scheme, ...] = ()
+    jwt: JwtSettings | None = None
     embedded: str | None = None
     waive: Mapping[str, str] = field(default_factory=dict)
     leak_marker: str | None = None
     source: SourceLocation | None = None
     problems: tuple[str, ...] = ()
+
+    @property
+    def schemes(self) -> tuple[Scheme, ...]:
+        """Every scheme the API accepts, the one credentials are sent in first."""
+        return (self.scheme, *(s for s in self.accepts if s != self.scheme))
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -178,7 +254,10 @@ class Probe:
     """A fully built request for one case.
 
     ``headers`` may hold the same name twice (a duplicated Authorization line
-    is itself a probe). ``sent`` describes the credentials with every secret
+    is itself a probe). ``digest`` asks the transport to answer the server's
+    Digest challenge with these credentials (RFC 7616). ``raw_headers`` are
+    lines sent byte for byte, for values no HTTP library will send (control
+    characters, non-UTF-8 bytes). ``sent`` describes the credentials with every secret
     masked; it is the only part of a probe that reaches messages and reports.
     """
 
@@ -188,6 +267,8 @@ class Probe:
     params: tuple[tuple[str, str], ...] = ()
     cookies: tuple[tuple[str, str], ...] = ()
     sent: str = "no credentials"
+    digest: BasicCredential | None = None
+    raw_headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ case of every selected target, and reports are written at the end.
 from __future__ import annotations
 
 import difflib
+import secrets
 from collections.abc import Generator
+from dataclasses import replace
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -18,9 +20,16 @@ from typing import Any
 import pytest
 
 from . import __name__ as _package_name
-from .cases import MissingCredential, generate_cases
+from .cases import MissingCredential, generate_cases, generated_cases
 from .checks import judge, judge_no_answer
-from .errors import ConformanceFailure, ControlFailed, TargetsFileError, TransportError
+from .errors import (
+    ConformanceFailure,
+    ControlFailed,
+    CredentialError,
+    TargetsFileError,
+    TransportError,
+)
+from .fuzz import DEFAULT_EXAMPLES, Fuzzer
 from .model import BrokenTarget, Case, Target
 from .results import Evidence, case_record, failure_message
 from .runner import Audit, BrokenTargetError
@@ -34,6 +43,9 @@ STRICT_OPTION = "--conformance-strict"
 TIMEOUT_OPTION = "--conformance-timeout"
 INSECURE_OPTION = "--conformance-insecure"
 NO_REPORTS_OPTION = "--conformance-no-reports"
+EXAMPLES_OPTION = "--conformance-examples"
+# hypothesis's own option; its pytest plugin registers it.
+HYPOTHESIS_SEED_OPTION = "--hypothesis-seed"
 
 ALL_TARGETS = "all"
 DEFAULT_REPORT_DIR = "reports"
@@ -41,6 +53,7 @@ KIND_MARKER = "auth_kinds"
 
 AUDIT_KEY = pytest.StashKey["Audit"]()
 RECORDER_KEY = pytest.StashKey["ReportRecorder"]()
+STREAM_KEY = pytest.StashKey["StreamSettings"]()
 _EVIDENCE_KEY = pytest.StashKey[Evidence]()
 
 
@@ -94,12 +107,21 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Write no JSON or HTML report",
     )
+    group.addoption(
+        EXAMPLES_OPTION,
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"Generated broken Authorization values sent to each endpoint, by the malformed:generated cases "
+        f"(default: {DEFAULT_EXAMPLES}, 0 turns them off; ini: conformance_examples)",
+    )
     parser.addini("conformance_targets", "Targets to audit when --target is not given", type="args", default=[])
     parser.addini("conformance_targets_file", "Targets file describing the APIs", default=DEFAULT_TARGETS_FILE)
     parser.addini("conformance_report_dir", "Directory for the JSON and HTML reports", default=DEFAULT_REPORT_DIR)
     parser.addini("conformance_strict", "Fail cases on SHOULD-level findings too", type="bool", default=False)
     parser.addini("conformance_timeout", "Seconds to wait for each answer", default=str(DEFAULT_TIMEOUT))
     parser.addini("conformance_insecure", "Do not verify TLS certificates", type="bool", default=False)
+    parser.addini("conformance_examples", "Generated broken Authorization values sent to each endpoint", default=str(DEFAULT_EXAMPLES))
 
 
 # --- configure / unconfigure ---------------------------------------------------
@@ -118,6 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     audit = Audit(selected, timeout=_timeout(config), verify_tls=not _flag(config, INSECURE_OPTION, "conformance_insecure"))
     config.stash[AUDIT_KEY] = audit
+    config.stash[STREAM_KEY] = StreamSettings(_examples(config), _seed(config))
     recorder = ReportRecorder(config, audit, targets_file)
     config.stash[RECORDER_KEY] = recorder
     config.pluginmanager.register(recorder, "auth-conformance-recorder")
@@ -186,6 +209,41 @@ def _timeout(config: pytest.Config) -> float:
     return float(value)
 
 
+class StreamSettings:
+    """How many generated values each endpoint gets, and the seed they are drawn from."""
+
+    def __init__(self, examples: int, seed: int) -> None:
+        self.examples = examples
+        self.seed = seed
+        self.used = False
+
+
+def _examples(config: pytest.Config) -> int:
+    value = config.getoption(EXAMPLES_OPTION)
+    if value is None:
+        try:
+            value = int(config.getini("conformance_examples"))
+        except ValueError as exc:
+            raise pytest.UsageError(f"conformance_examples must be a whole number: {exc}") from exc
+    if value < 0:
+        raise pytest.UsageError(f"{EXAMPLES_OPTION} must be 0 or more, got {value!r}")
+    return int(value)
+
+
+def _seed(config: pytest.Config) -> int:
+    """The seed of the generated values: --hypothesis-seed, the controller's, or a fresh one."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None and "conformance_seed" in workerinput:
+        return int(workerinput["conformance_seed"])
+    given = config.getoption("hypothesis_seed", None)
+    if given is None:
+        return secrets.randbelow(2**32)
+    try:
+        return int(given)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{HYPOTHESIS_SEED_OPTION} must be a whole number for the audit, got {given!r}") from exc
+
+
 def _flag(config: pytest.Config, option: str, ini: str) -> bool:
     value = config.getoption(option)
     return bool(config.getini(ini)) if value is None else bool(value)
@@ -216,6 +274,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "auth_target_name" in metafunc.fixturenames:
         names = list(audit.declared)
         metafunc.parametrize("auth_target_name", names, ids=names)
+    if "auth_generated_case" in metafunc.fixturenames:
+        generated: list[Case] = []
+        if metafunc.config.stash[STREAM_KEY].examples > 0:
+            for name in audit.declared:
+                resolved = audit.resolve(name)
+                if isinstance(resolved, Target):
+                    generated += generated_cases(resolved)
+        ids = [f"{c.target}-{c.endpoint.label}-{c.id}" for c in generated]
+        metafunc.parametrize("auth_generated_case", generated, ids=ids)
     if "auth_case" not in metafunc.fixturenames:
         return
 
@@ -257,31 +324,63 @@ def auth_evidence(request: pytest.FixtureRequest, auth_audit: Audit, auth_case: 
     Everything that prevents judging happens here, in setup, so pytest
     reports it as an error and never as a pass or a failure of the API.
     """
-    target = auth_audit.target(auth_case.target)
-    evidence = Evidence(target, auth_case, None, None)
-    request.node.stash[_EVIDENCE_KEY] = evidence
-
-    if not auth_case.is_control:
-        control = auth_audit.control(target, auth_case.endpoint)
-        if not control.passed:
-            pytest.fail(f"cannot judge {auth_case.id} of {auth_case.endpoint.label}: {control.explain()}", pytrace=False)
-
+    target = _judgeable(request, auth_audit, auth_case)
     try:
         probe, exchange = auth_audit.send(target, auth_case)
     except MissingCredential as exc:
         pytest.skip(str(exc))
+    except CredentialError as exc:
+        pytest.fail(str(exc), pytrace=False)
     except TransportError as exc:
         verdict = judge_no_answer(target, auth_case, str(exc))
         if verdict is None:
             pytest.fail(str(exc), pytrace=False)
-        evidence = Evidence(target, auth_case, None, None, verdict)
+        evidence = Evidence(target, auth_case, None, None, verdict, auth_audit.obtained(target))
         request.node.stash[_EVIDENCE_KEY] = evidence
         return evidence
 
     verdict = judge(target, auth_case, exchange, control_body=_control_body(auth_audit, target, auth_case), strict=_strict(request.config))
-    evidence = Evidence(target, auth_case, probe, exchange, verdict)
+    evidence = Evidence(target, auth_case, probe, exchange, verdict, auth_audit.obtained(target))
     request.node.stash[_EVIDENCE_KEY] = evidence
     return evidence
+
+
+@pytest.fixture
+def auth_fuzzer(request: pytest.FixtureRequest, auth_audit: Audit, auth_generated_case: Case) -> Fuzzer:
+    """A hypothesis stream of broken Authorization values for one endpoint, ready to run.
+
+    As for every case, the endpoint's control is checked here, in setup.
+    """
+    case = auth_generated_case
+    target = _judgeable(request, auth_audit, case)
+    stream = request.config.stash[STREAM_KEY]
+    stream.used = True
+    obtained = auth_audit.obtained(target)
+
+    def record(evidence: Evidence) -> None:
+        request.node.stash[_EVIDENCE_KEY] = replace(evidence, obtained=obtained)
+
+    return Fuzzer(
+        target,
+        case,
+        auth_audit.transport(target),
+        record,
+        examples=stream.examples,
+        seed=stream.seed,
+        strict=_strict(request.config),
+        control_body=_control_body(auth_audit, target, case),
+    )
+
+
+def _judgeable(request: pytest.FixtureRequest, audit: Audit, case: Case) -> Target:
+    """The case's target, once its endpoint's control passed; an error otherwise."""
+    target = audit.target(case.target)
+    request.node.stash[_EVIDENCE_KEY] = Evidence(target, case, None, None)
+    if not case.is_control:
+        control = audit.control(target, case.endpoint)
+        if not control.passed:
+            pytest.fail(f"cannot judge {case.id} of {case.endpoint.label}: {control.explain()}", pytrace=False)
+    return target
 
 
 def _control_body(audit: Audit, target: Target, case: Case) -> bytes | None:
@@ -343,6 +442,11 @@ class ReportRecorder:
         report.auth_conformance = {"target": evidence.target.name, "record": record}  # type: ignore[attr-defined]
         return report
 
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        """Give every xdist worker the controller's seed, so that they draw alike."""
+        node.workerinput["conformance_seed"] = self.config.stash[STREAM_KEY].seed
+
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "auth_conformance", None)
         if data is not None:
@@ -397,6 +501,12 @@ class ReportRecorder:
             summary = ", ".join(f"{n} {o}" for o, n in counts.items())
             broken = f"; cannot be audited: {'; '.join(self.problems[name])}" if self.problems.get(name) else ""
             terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}")
+        stream = self.config.stash[STREAM_KEY]
+        if any(r["id"] == "malformed:generated" for records in self.records.values() for r in records):
+            terminalreporter.write_line(
+                f"auth-conformance malformed:generated: {stream.examples} examples per endpoint, "
+                f"seed {stream.seed} (repeat with {HYPOTHESIS_SEED_OPTION}={stream.seed})"
+            )
         if self.written:
             terminalreporter.write_sep("-", "auth-conformance reports: " + ", ".join(str(p) for p in self.written))
 
@@ -417,7 +527,8 @@ def _warning_lines(record: dict[str, Any]) -> list[str]:
 def _position(evidence: Evidence) -> list[int]:
     target, case = evidence.target, evidence.case
     endpoint_index = target.endpoints.index(case.endpoint)
-    case_index = [c.id for c in generate_cases(target) if c.endpoint == case.endpoint].index(case.id)
+    every = generate_cases(target) + generated_cases(target)
+    case_index = [c.id for c in every if c.endpoint == case.endpoint].index(case.id)
     return [endpoint_index, case_index]
 
 

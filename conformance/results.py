@@ -8,6 +8,7 @@ JSON values only, so it can ride on a pytest report through pytest-xdist.
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from .catalogue import requirement
 from .model import (
     BasicCredential,
     Case,
+    ClientCredentialsGrant,
     Exchange,
     Finding,
     Outcome,
@@ -30,13 +32,21 @@ BODY_EXCERPT_CHARS = 300
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything known about one case once its request was answered (or not)."""
+    """Everything known about one case once its request was answered (or not).
+
+    ``obtained`` holds the credentials fetched at run time so far, which are
+    masked like the target's own wherever a server echoes them.
+    ``generated`` is the Authorization value a generated case sent, shown
+    (masked) in messages and reports so that the failure can be repeated.
+    """
 
     target: Target
     case: Case
     probe: Probe | None
     exchange: Exchange | None
     verdict: Verdict | None = None
+    obtained: tuple[Secret, ...] = ()
+    generated: str | None = None
 
 
 def failure_message(evidence: Evidence) -> str:
@@ -53,9 +63,9 @@ def failure_message(evidence: Evidence) -> str:
     url = probe.url if probe else evidence.target.base_url + case.endpoint.path
     lines = [
         f"{evidence.target.name}: {case.endpoint.method} {url} [{case.id}]",
-        f"  sent:     {probe.sent if probe else 'nothing'}",
+        f"  sent:     {_sent(evidence) or 'nothing'}",
         f"  expected: {expected_answer(evidence.target, case)}",
-        f"  observed: {scrub(describe_exchange(evidence.exchange), evidence.target)}",
+        f"  observed: {scrub(describe_exchange(evidence.exchange), evidence.target, evidence.obtained)}",
     ]
     if evidence.verdict is not None:
         lines += [f"  {line}" for line in finding_lines(evidence.verdict.findings)]
@@ -101,8 +111,8 @@ def case_record(evidence: Evidence, outcome: Outcome, message: str | None, nodei
         "id": case.id,
         "outcome": outcome,
         "expected": expected_answer(evidence.target, case),
-        "sent": evidence.probe.sent if evidence.probe else None,
-        "observed": _observed(exchange, evidence.target),
+        "sent": _sent(evidence),
+        "observed": _observed(exchange, evidence.target, evidence.obtained),
         "message": message,
         "findings": [
             {
@@ -117,38 +127,51 @@ def case_record(evidence: Evidence, outcome: Outcome, message: str | None, nodei
     }
 
 
-def _observed(exchange: Exchange | None, target: Target) -> dict[str, Any]:
+def _sent(evidence: Evidence) -> str | None:
+    if evidence.probe is None:
+        return None
+    if evidence.generated is None:
+        return evidence.probe.sent
+    return f"{evidence.probe.sent}: {scrub(evidence.generated, evidence.target, evidence.obtained)}"
+
+
+def _observed(exchange: Exchange | None, target: Target, obtained: Iterable[Secret] = ()) -> dict[str, Any]:
     if exchange is None:
         return {"status": None, "reason": None, "www_authenticate": [], "location": None, "body_excerpt": None}
     excerpt = exchange.body[:BODY_EXCERPT_CHARS].decode("utf-8", errors="replace")
     location = exchange.location
     return {
         "status": exchange.status,
-        "reason": scrub(exchange.reason, target),
-        "www_authenticate": [scrub(line, target) for line in exchange.www_authenticate],
-        "location": scrub(location, target) if location is not None else None,
-        "body_excerpt": scrub(excerpt, target),
+        "reason": scrub(exchange.reason, target, obtained),
+        "www_authenticate": [scrub(line, target, obtained) for line in exchange.www_authenticate],
+        "location": scrub(location, target, obtained) if location is not None else None,
+        "body_excerpt": scrub(excerpt, target, obtained),
     }
 
 
-def scrub(text: str, target: Target) -> str:
+def scrub(text: str, target: Target, obtained: Iterable[Secret] = ()) -> str:
     """Mask every credential of ``target`` that a server echoed back into ``text``.
 
     Servers do echo what they were sent (httpbin returns the bearer token it
     got), and whatever they send ends up in messages and reports.
+    ``obtained`` adds the credentials fetched at run time.
     """
-    for secret in _secret_texts(target):
+    for secret in _secret_texts(target, obtained):
         if secret and secret in text:
             text = text.replace(secret, "<redacted>")
     return text
 
 
-def _secret_texts(target: Target) -> list[str]:
-    credentials = [*target.credentials.values(), *([target.expired] if target.expired else [])]
+def _secret_texts(target: Target, obtained: Iterable[Secret] = ()) -> list[str]:
+    credentials = [*target.credentials.values(), *([target.expired] if target.expired else []), *obtained]
+    if target.jwt is not None and target.jwt.key is not None:
+        credentials.append(target.jwt.key)
     texts: list[str] = []
     for credential in credentials:
         if isinstance(credential, Secret):
             texts.append(credential.reveal())
+        elif isinstance(credential, ClientCredentialsGrant):
+            texts.append(credential.client_secret.reveal())
         elif isinstance(credential, BasicCredential):
             password = credential.password.reveal()
             pair = f"{credential.username}:{password}".encode()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cases import build_probe, control_case
-from .errors import ConformanceError, TargetStartError, TransportError
-from .model import BrokenTarget, Case, Endpoint, Exchange, Probe, Target
+from .credentials import Wallet
+from .errors import ConformanceError, CredentialError, TargetStartError, TransportError
+from .model import BrokenTarget, Case, Endpoint, Exchange, Probe, Secret, Target
 from .transport import DEFAULT_TIMEOUT, Transport
 
 
@@ -29,6 +30,7 @@ class ControlResult:
     case: Case | None
     exchange: Exchange | None = None
     error: str | None = None
+    unsent: bool = False
 
     @property
     def passed(self) -> bool:
@@ -39,6 +41,8 @@ class ControlResult:
         """Why the control failed, in one line."""
         if self.case is None:
             return "no role may call this endpoint, so there is no valid request to compare with"
+        if self.error is not None and self.unsent:
+            return f"the control {self.case.id} could not be sent: {self.error}"
         if self.error is not None:
             return f"the control {self.case.id} got no answer: {self.error}"
         assert self.exchange is not None
@@ -61,6 +65,7 @@ class Audit:
         self._started: dict[str, Target | BrokenTarget] = {}
         self._stoppers: list[object] = []
         self._transports: dict[str, Transport] = {}
+        self._wallets: dict[str, Wallet] = {}
         self._controls: dict[tuple[str, str], ControlResult] = {}
         self._lock = threading.Lock()
 
@@ -94,17 +99,11 @@ class Audit:
             return BrokenTarget(declared.name, (str(exc),), declared.source)
         self._stoppers.append(running)
         started = running.target
-        return Target(
+        return replace(
+            started,
             name=declared.name,
-            scheme=started.scheme,
-            base_url=started.base_url,
-            endpoints=started.endpoints,
-            credentials=started.credentials,
-            api_key=started.api_key,
-            expired=started.expired,
             embedded=declared.embedded,
             waive={**started.waive, **declared.waive},
-            leak_marker=started.leak_marker,
             source=declared.source,
         )
 
@@ -115,9 +114,31 @@ class Audit:
                 self._transports[target.name] = Transport(timeout=self.timeout, verify_tls=self.verify_tls)
             return self._transports[target.name]
 
+    def wallet(self, target: Target) -> Wallet:
+        """The credentials of ``target`` in this process, fetched when first needed."""
+        transport = self.transport(target)
+        with self._lock:
+            if target.name not in self._wallets:
+                self._wallets[target.name] = Wallet(target, transport)
+            return self._wallets[target.name]
+
+    def obtained(self, target: Target) -> tuple[Secret, ...]:
+        """The credentials this process fetched for ``target`` so far."""
+        with self._lock:
+            wallet = self._wallets.get(target.name)
+        return wallet.obtained() if wallet is not None else ()
+
+    def probe(self, target: Target, case: Case) -> Probe:
+        """Build the probe of ``case``, fetching the credentials it needs.
+
+        Raises CredentialError when a login or token request fails, and
+        MissingCredential when the case needs what the target lacks.
+        """
+        return build_probe(target, case, self.wallet(target).view())
+
     def send(self, target: Target, case: Case) -> tuple[Probe, Exchange]:
         """Build and send the probe of ``case``; TransportError if no answer came."""
-        probe = build_probe(target, case)
+        probe = self.probe(target, case)
         exchange = self.transport(target).send(probe)
         if case == control_case(target, case.endpoint):
             self._remember_control((target.name, case.endpoint.label), ControlResult(case, exchange))
@@ -136,7 +157,9 @@ class Audit:
             result = ControlResult(None)
         else:
             try:
-                result = ControlResult(case, self.transport(target).send(build_probe(target, case)))
+                result = ControlResult(case, self.transport(target).send(self.probe(target, case)))
+            except CredentialError as exc:
+                result = ControlResult(case, error=str(exc), unsent=True)
             except TransportError as exc:
                 result = ControlResult(case, error=str(exc))
         return self._remember_control(key, result)
@@ -153,4 +176,5 @@ class Audit:
         for running in self._stoppers:
             running.stop()  # type: ignore[attr-defined]
         self._transports.clear()
+        self._wallets.clear()
         self._stoppers.clear()

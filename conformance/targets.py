@@ -33,7 +33,7 @@ from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import yaml
 from jsonschema import Draft202012Validator
@@ -44,12 +44,17 @@ from .model import (
     ApiKeyPlacement,
     BasicCredential,
     BrokenTarget,
+    ClientCredentialsGrant,
     Credential,
     Endpoint,
+    JwtSettings,
+    LoginRequest,
+    Presentable,
     Scheme,
     Secret,
     SourceLocation,
     Target,
+    TokenSource,
 )
 
 if TYPE_CHECKING:
@@ -108,7 +113,7 @@ _CONTROL_PROBLEM = (
 
 _MISSING_KEY_HINTS = {
     "targets": " (the file must start with 'targets:')",
-    "scheme": " (one of bearer, basic, api_key)",
+    "scheme": " (one of bearer, basic, api_key, digest, cookie)",
     "api_key": " (scheme api_key needs {in: header|query|cookie, name: ...})",
     "endpoints": " (list at least one, like 'GET /items')",
 }
@@ -411,6 +416,13 @@ def _describe(
 
     if "propertyNames" in error.absolute_schema_path:
         yield path, _bad_key_problem(path, str(instance)), (*path, str(instance))
+    elif (
+        scheme not in ("basic", "digest")
+        and _is_obtained_credential(path, instance)
+        and keyword in ("additionalProperties", "maxProperties")
+    ):
+        # {username, password} under a token scheme: one message, not one per key.
+        yield path, _type_problem(path, instance, "string", scheme), path
     elif keyword == "additionalProperties":
         allowed = list(schema.get("properties", {}))
         for key in instance:
@@ -456,6 +468,8 @@ def _value_problem(
         return f"{_shown(path, instance)} {meaning}"
     if keyword in ("minItems", "minProperties"):
         return _empty_problem(path)
+    if keyword == "maxProperties":
+        return f"give only one of {', '.join(instance)}"
     if keyword == "minLength":
         return "must not be empty"
     if keyword == "uniqueItems":
@@ -498,17 +512,20 @@ def _type_problem(
     )
     if path[-2:-1] == ("endpoints",):
         wanted = "'METHOD /path' or a mapping {method, path, roles}"
-    elif _is_credential(path) and scheme == "basic":
-        wanted = "a mapping {username, password} (scheme basic)"
-    elif _is_credential(path):
+    elif _is_credential(path) and scheme in ("basic", "digest"):
+        wanted = f"a mapping {{username, password}} (scheme {scheme})"
+    elif _is_credential(path) and path[2] == "expired":
         wanted = f"a token string (scheme {scheme})"
+    elif _is_credential(path) and len(path) == 4:
+        wanted = f"a token string, {{client_credentials: ...}} or {{login: ...}} (scheme {scheme})"
     elif path == ():
         wanted = "a mapping with a 'targets' key"
     elif path == ("targets",):
         wanted = "a mapping of target names to targets"
 
     hint = ""
-    if "string" in expected and isinstance(instance, (bool, int, float)):
+    quotable = "string" in expected or (_is_credential(path) and len(path) == 4)
+    if quotable and isinstance(instance, (bool, int, float)):
         hint = " (put it in quotes; YAML reads yes, no, on, off and numbers as other types)"
     return f"expected {wanted}, got {_kind(instance)}{hint}"
 
@@ -681,13 +698,28 @@ def _build_target(
     }
     expired = None
     if "expired" in raw:
-        expired = _build_credential(raw["expired"], (*path, "expired"), problems)
+        built = _build_credential(raw["expired"], (*path, "expired"), problems)
+        expired = cast(Presentable, built)
 
     api_key = None
     if "api_key" in raw:
         placement = raw["api_key"]
         _check_word(placement["name"], (*path, "api_key", "name"), problems)
         api_key = ApiKeyPlacement(placement["in"], placement["name"])
+    if scheme == "cookie":
+        api_key = _session_cookie(raw, credentials, path, problems)
+    elif "cookie_name" in raw:
+        problems.add(
+            (*path, "cookie_name"),
+            f"only scheme cookie takes this key (scheme is {scheme!r})",
+        )
+
+    accepts: tuple[Scheme, ...] = tuple(raw.get("schemes", ()))
+    if accepts and scheme not in accepts:
+        problems.add(
+            (*path, "schemes"),
+            f"must include {scheme!r}, the scheme credentials are sent in",
+        )
 
     leak_marker = raw.get("leak_marker")
     if leak_marker == "":
@@ -703,9 +735,48 @@ def _build_target(
         credentials=credentials,
         api_key=api_key,
         expired=expired,
+        accepts=accepts,
+        jwt=_build_jwt(raw["jwt"], (*path, "jwt"), problems) if "jwt" in raw else None,
         waive=waive,
         leak_marker=leak_marker,
         source=source,
+    )
+
+
+def _session_cookie(
+    raw: dict[str, Any],
+    credentials: Mapping[str, Credential],
+    path: _KeyPath,
+    problems: _Problems,
+) -> ApiKeyPlacement:
+    """Where scheme cookie sends the session: cookie_name, or the cookie a login sets."""
+    name = raw.get("cookie_name")
+    if name is not None:
+        _check_word(name, (*path, "cookie_name"), problems)
+        return ApiKeyPlacement("cookie", name)
+
+    for credential in credentials.values():
+        if isinstance(credential, LoginRequest) and credential.token.location == "cookie":
+            return ApiKeyPlacement("cookie", credential.token.name)
+    problems.add(
+        path,
+        "scheme cookie needs cookie_name (the session cookie's name, like sessionid) "
+        "or a login credential with token: {cookie: NAME}",
+    )
+    return ApiKeyPlacement("cookie", "session")
+
+
+def _build_jwt(raw: dict[str, str], path: _KeyPath, problems: _Problems) -> JwtSettings:
+    key = raw.get("key")
+    if key is not None:
+        _check_secret(key.strip(), (*path, "key"), problems)
+    public_key = raw.get("public_key")
+    if public_key is not None and "PUBLIC KEY" not in public_key:
+        problems.add((*path, "public_key"), "is not a PEM public key (-----BEGIN PUBLIC KEY-----)")
+    return JwtSettings(
+        key=Secret(key) if key is not None else None,
+        algorithm=raw.get("algorithm"),
+        public_key=public_key,
     )
 
 
@@ -802,10 +873,14 @@ def _unknown_role_problem(role: str, roles: list[str]) -> str:
 
 
 def _build_credential(
-    value: str | dict[str, str], path: _KeyPath, problems: _Problems
+    value: str | dict[str, Any], path: _KeyPath, problems: _Problems
 ) -> Credential:
     # The schema has checked the literal text; these checks are for what
     # environment variables put in. None of them may show the value.
+    if isinstance(value, dict) and "client_credentials" in value:
+        return _build_grant(value["client_credentials"], (*path, "client_credentials"), problems)
+    if isinstance(value, dict) and "login" in value:
+        return _build_login(value["login"], (*path, "login"), problems)
     if isinstance(value, dict):
         username, password = value["username"], value["password"]
         _check_secret(username, (*path, "username"), problems)
@@ -819,6 +894,45 @@ def _build_credential(
 
     _check_secret(value, path, problems)
     return Secret(value)
+
+
+def _build_grant(
+    raw: dict[str, str], path: _KeyPath, problems: _Problems
+) -> ClientCredentialsGrant:
+    url_problem = _base_url_problem(raw["token_url"], _shown((*path, "token_url"), raw["token_url"]))
+    if url_problem is not None:
+        problems.add((*path, "token_url"), url_problem)
+    _check_secret(raw["client_id"], (*path, "client_id"), problems)
+    _check_secret(raw["client_secret"], (*path, "client_secret"), problems)
+    return ClientCredentialsGrant(
+        token_url=raw["token_url"],
+        client_id=raw["client_id"],
+        client_secret=Secret(raw["client_secret"]),
+        scope=raw.get("scope") or None,
+        audience=raw.get("audience"),
+        client_auth=cast(Any, raw.get("client_auth", "basic")),
+    )
+
+
+def _build_login(raw: dict[str, Any], path: _KeyPath, problems: _Problems) -> LoginRequest:
+    method, route = raw["method"], raw["path"]
+    if not _PATH.fullmatch(route):
+        problems.add((*path, "path"), f"{route!r} {_PATTERN_PHRASES[_PATH_PATTERN]}")
+    location, name = next(iter(raw["token"].items()))
+    if location != "json":
+        _check_word(name, (*path, "token", location), problems)
+
+    body, content_type = None, None
+    if "json" in raw and "form" in raw:
+        problems.add(path, "give json or form as the login body, not both")
+    elif "json" in raw:
+        body, content_type = Secret(json.dumps(raw["json"])), "application/json"
+    elif "form" in raw:
+        body = Secret(urlencode(raw["form"]))
+        content_type = "application/x-www-form-urlencoded"
+    return LoginRequest(
+        method.upper(), route, TokenSource(location, name), body, content_type
+    )
 
 
 def _check_secret(text: str, path: _KeyPath, problems: _Problems) -> None:
@@ -884,7 +998,17 @@ def _closest(word: str, choices: list[str]) -> str | None:
 
 def _is_credential(path: _KeyPath) -> bool:
     """Tell whether ``path`` is a credential (or inside one), whose value must never be shown."""
-    return len(path) >= 3 and path[2] in ("credentials", "expired")
+    return len(path) >= 3 and path[2] in ("credentials", "expired", "jwt")
+
+
+def _is_obtained_credential(path: _KeyPath, instance: object) -> bool:
+    """Tell whether ``instance`` is a role's mapping that names no way to obtain a token."""
+    return (
+        len(path) == 4
+        and path[2] == "credentials"
+        and isinstance(instance, dict)
+        and not {"client_credentials", "login"} & set(instance)
+    )
 
 
 def _shown(path: _KeyPath, value: object) -> str:

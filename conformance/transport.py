@@ -4,15 +4,26 @@ One keep-alive ``requests.Session`` per target and worker. Redirects are
 never followed (a 3xx is itself a verdict, and following one could carry
 credentials to another origin), cookies a server sets are never replayed,
 and at most ``max_body`` bytes of a response body are read.
+
+Three more doors, each with the same rules: Digest probes go through
+requests' own ``HTTPDigestAuth``; probes with raw header bytes (control
+characters, non-UTF-8) are written on a plain socket, since requests and
+urllib3 rightly refuse to send them; and ``fetch`` sends the logins and
+token requests that obtain credentials at run time.
 """
 
 from __future__ import annotations
 
+import http.client
 import logging
+import socket
+import ssl
 import time
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import requests
+from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 from urllib3 import HTTPHeaderDict
 
 from .errors import TransportError
@@ -46,14 +57,54 @@ class Transport:
 
     def send(self, probe: Probe) -> Exchange:
         """Send ``probe`` once and return the answer, or raise TransportError."""
+        if probe.raw_headers:
+            return self._send_raw(probe)
+        # A fresh object each time: HTTPDigestAuth keeps per-exchange state.
+        auth = None
+        if probe.digest is not None:
+            auth = HTTPDigestAuth(probe.digest.username, probe.digest.password.reveal())
         request = requests.Request(
             probe.method,
             probe.url,
             params=list(probe.params),
             cookies=dict(probe.cookies),
+            auth=auth,
         )
+        exchange, _ = self._exchange(request, probe.headers, probe)
+        return exchange
+
+    def fetch(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Iterable[tuple[str, str]] = (),
+        body: str | None = None,
+        basic: tuple[str, str] | None = None,
+        what: str = "credential request",
+    ) -> tuple[Exchange, dict[str, str]]:
+        """Send a login or token request; return the answer and the cookies it set.
+
+        ``what`` describes the request in logs and errors, which never show
+        its body or credentials.
+        """
+        request = requests.Request(
+            method,
+            url,
+            data=body.encode() if body is not None else None,
+            auth=HTTPBasicAuth(*basic) if basic else None,
+        )
+        probe = Probe(method, url, sent=what)
+        return self._exchange(request, tuple(headers), probe)
+
+    def _exchange(
+        self,
+        request: requests.Request,
+        lines: tuple[tuple[str, str], ...],
+        probe: Probe,
+    ) -> tuple[Exchange, dict[str, str]]:
         prepared = self._session.prepare_request(request)
-        _set_header_lines(prepared, probe.headers)
+        _set_header_lines(prepared, lines)
 
         started = time.perf_counter()
         try:
@@ -69,6 +120,7 @@ class Transport:
             # API key sent in the query string: name the class only.
             raise TransportError(_describe(probe, f"request failed ({type(exc).__name__})")) from exc
 
+        cookies = {cookie.name: cookie.value or "" for cookie in response.cookies}
         try:
             body, truncated = self._read_bounded(response)
         finally:
@@ -92,7 +144,67 @@ class Transport:
             exchange.status,
             elapsed_ms,
         )
-        return exchange
+        return exchange, cookies
+
+    def _send_raw(self, probe: Probe) -> Exchange:
+        """Write the request on a plain socket, header bytes exactly as given.
+
+        Used only for probes no HTTP library will send. One connection per
+        probe (``Connection: close``); the answer is read by http.client.
+        """
+        parts = urlsplit(probe.url)
+        secure = parts.scheme == "https"
+        host = parts.hostname or ""
+        port = parts.port or (443 if secure else 80)
+        path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        lines = [
+            f"{probe.method} {path} HTTP/1.1".encode("ascii"),
+            f"Host: {parts.netloc}".encode("idna" if not host.isascii() else "ascii"),
+            f"User-Agent: {USER_AGENT}".encode("ascii"),
+            b"Accept: */*",
+            b"Connection: close",
+            *(f"{name}: {value}".encode("latin-1") for name, value in probe.headers),
+            *(name + b": " + value for name, value in probe.raw_headers),
+        ]
+
+        started = time.perf_counter()
+        try:
+            with socket.create_connection((host, port), timeout=self.timeout) as raw:
+                sock: socket.socket = raw
+                if secure:
+                    sock = self._tls_context().wrap_socket(raw, server_hostname=host)
+                sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+                response = http.client.HTTPResponse(sock, method=probe.method)
+                response.begin()
+                body = response.read(self.max_body + 1)
+                header_lines = tuple(response.getheaders())
+                status, reason = response.status, response.reason
+        except TimeoutError as exc:
+            raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
+        except ConnectionRefusedError as exc:
+            raise TransportError(_describe(probe, "connection refused")) from exc
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
+            raise TransportError(_describe(probe, "the server closed the connection without answering")) from exc
+        except (OSError, http.client.HTTPException) as exc:
+            raise TransportError(_describe(probe, f"request failed ({type(exc).__name__})")) from exc
+
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        logger.debug("%s %s [%s] -> %s (%.1f ms, raw)", probe.method, probe.url, probe.sent, status, elapsed_ms)
+        return Exchange(
+            status=status,
+            reason=reason or "",
+            header_lines=header_lines,
+            body=body[: self.max_body],
+            body_truncated=len(body) > self.max_body,
+            elapsed_ms=elapsed_ms,
+        )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context()
+        if not self._session.verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
 
     def _read_bounded(self, response: requests.Response) -> tuple[bytes, bool]:
         """Read at most ``max_body`` bytes, keeping the connection when the body was whole."""

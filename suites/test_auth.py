@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.fuzz import Fuzzer
 from conformance.model import Target
 from conformance.plugin import assert_conformant
 from conformance.results import Evidence
@@ -35,3 +36,8 @@ def test_unprivileged_credentials_are_forbidden(auth_evidence: Evidence) -> None
 def test_bad_credentials_are_challenged(auth_evidence: Evidence) -> None:
     """Missing, malformed, wrong and expired credentials get 401 with a challenge."""
     assert_conformant(auth_evidence)
+
+
+def test_generated_malformed_credentials_are_refused(auth_fuzzer: Fuzzer) -> None:
+    """A hypothesis stream of broken Authorization values gets 401 or 400, never 2xx or 5xx."""
+    auth_fuzzer.run()

@@ -180,6 +180,27 @@ VERDICTS = [
     # _check_explanation: a 4xx says something.
     ("bearer", "missing", None, answer(401, BEARER_OK, body=b""), {"R9110-4XX-BODY": "warn"}),
     ("bearer", "malformed", "garbage", answer(400, BEARER_BAD_REQUEST, body=b" \r\n"), {"R9110-4XX-BODY": "warn"}),
+    # Issue 4: a 2xx to a JWT variant breaks the rule the variant tests.
+    ("bearer", "wrong", "alg-none", answer(200), {"R8725-ALG-NONE": "fail"}),
+    ("bearer", "wrong", "bad-signature", answer(200), {"R8725-VERIFY-ALL": "fail"}),
+    ("bearer", "wrong", "tampered-claims", answer(200), {"R8725-VERIFY-ALL": "fail"}),
+    ("bearer", "wrong", "foreign-issuer", answer(200), {"R8725-ISS": "fail"}),
+    ("bearer", "wrong", "wrong-audience", answer(200), {"R7519-AUD": "fail"}),
+    ("bearer", "wrong", "hs-rs-confusion", answer(200), {"R8725-ALG-CONFUSION": "fail"}),
+    ("bearer", "expired", "exp-passed", answer(200), {"R7519-EXP": "fail"}),
+    ("bearer", "expired", "not-yet-valid", answer(200), {"R7519-NBF": "fail"}),
+    ("bearer", "wrong", "alg-none", answer(401, BEARER_INVALID), {}),
+    # Issue 4: Digest challenges carry realm, nonce and qop; broken Digest credentials are refused.
+    ("digest", "missing", None, answer(401, 'Digest realm="api", nonce="abc", qop="auth"'), {}),
+    ("digest", "missing", None, answer(401, 'Digest realm="api"'), {"R7616-CHALLENGE-PARAMS": "fail"}),
+    ("digest", "valid", "admin", answer(401, 'Digest realm="api", nonce="abc", qop="auth"'), {"R7616-CHALLENGE-PARAMS": "fail"}),
+    ("digest", "malformed", "missing-params", answer(200), {"R7616-BAD-PARAMS": "fail"}),
+    # Issue 4: session cookies have no registered scheme, so any challenge will do.
+    ("cookie", "missing", None, answer(401, "Token"), {}),
+    # Issue 4: a generated value may be refused as too large, and its Bearer error is not judged.
+    ("bearer", "malformed", "generated", answer(431, body=b"too large"), {}),
+    ("bearer", "malformed", "generated", answer(401, BEARER_OK), {}),
+    ("bearer", "malformed", "generated", answer(500, body=b"Traceback"), {"R9110-NO-5XX": "fail"}),
 ]
 
 

@@ -448,7 +448,7 @@ def _hostile_run() -> Run:
         pytest.param(_run(), id="full"),
         pytest.param(_run(results=[], endpoints=["GET /items"]), id="no-results"),
         pytest.param(_broken_run(), id="broken"),
-        pytest.param(_broken_run() | {"scheme": "digest"}, id="broken-unknown-scheme"),
+        pytest.param(_broken_run() | {"scheme": "ntlm"}, id="broken-unknown-scheme"),
         pytest.param(_hostile_run(), id="hostile"),
     ],
 )

@@ -365,39 +365,39 @@ TARGET_PROBLEMS: list[tuple[str, str, dict[str, str], str]] = [
         "scheme-misspelt",
         GOOD.replace("scheme: bearer", "scheme: berer"),
         {},
-        "targets.yaml:4: targets.api.scheme: 'berer' is not one of bearer, basic, api_key (did you mean 'bearer'?)",
+        "targets.yaml:4: targets.api.scheme: 'berer' is not one of bearer, basic, api_key, digest, cookie (did you mean 'bearer'?)",
     ),
     (
         "scheme-wrong-case",
         GOOD.replace("scheme: bearer", "scheme: Bearer"),
         {},
-        "targets.yaml:4: targets.api.scheme: 'Bearer' is not one of bearer, basic, api_key (did you mean 'bearer'?)",
+        "targets.yaml:4: targets.api.scheme: 'Bearer' is not one of bearer, basic, api_key, digest, cookie (did you mean 'bearer'?)",
     ),
     (
         "scheme-unrelated",
-        GOOD.replace("scheme: bearer", "scheme: digest"),
+        GOOD.replace("scheme: bearer", "scheme: ntlm"),
         {},
-        "targets.yaml:4: targets.api.scheme: 'digest' is not one of bearer, basic, api_key",
+        "targets.yaml:4: targets.api.scheme: 'ntlm' is not one of bearer, basic, api_key, digest, cookie",
     ),
     (
         "scheme-not-a-string",
         GOOD.replace("scheme: bearer", "scheme: [bearer]"),
         {},
-        "targets.yaml:4: targets.api.scheme: expected one of bearer, basic, api_key, got a list",
+        "targets.yaml:4: targets.api.scheme: expected one of bearer, basic, api_key, digest, cookie, got a list",
     ),
     (
         "key-misspelt",
         GOOD.replace("endpoints:", "endpoint:"),
         {},
         "targets.yaml:6: targets.api: unknown key 'endpoint' (did you mean 'endpoints'?; valid keys: "
-        "base_url, scheme, api_key, credentials, expired, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
     ),
     (
         "key-unknown",
         GOOD + "    timeout: 5\n",
         {},
         "targets.yaml:7: targets.api: unknown key 'timeout' (valid keys: "
-        "base_url, scheme, api_key, credentials, expired, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
     ),
     (
         "key-missing",
@@ -526,13 +526,15 @@ TARGET_PROBLEMS: list[tuple[str, str, dict[str, str], str]] = [
         "bearer-credential-as-mapping",
         GOOD.replace("{admin: tok-admin}", "{admin: {username: a, password: b}}"),
         {},
-        "targets.yaml:5: targets.api.credentials.admin: expected a token string (scheme bearer), got a mapping",
+        "targets.yaml:5: targets.api.credentials.admin: expected a token string, {client_credentials: ...} "
+        "or {login: ...} (scheme bearer), got a mapping",
     ),
     (
         "token-read-as-number",
         GOOD.replace("tok-admin", "12345"),
         {},
-        "targets.yaml:5: targets.api.credentials.admin: expected a token string (scheme bearer), got a number "
+        "targets.yaml:5: targets.api.credentials.admin: expected a token string, {client_credentials: ...} "
+        "or {login: ...} (scheme bearer), got a number "
         "(put it in quotes; YAML reads yes, no, on, off and numbers as other types)",
     ),
     (
@@ -726,7 +728,7 @@ def test_problems_are_sorted_by_line(write_targets: WriteTargets) -> None:
         "targets.yaml:6: targets.api.endpoints[0]: 'get /items' is not 'METHOD /path', like 'GET /items' "
         "(did you mean 'GET /items'?)",
         "targets.yaml:7: targets.api: unknown key 'colour' (valid keys: "
-        "base_url, scheme, api_key, credentials, expired, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
     )
 
 
