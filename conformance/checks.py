@@ -25,9 +25,14 @@ NO_AUTH_VARIANTS = frozenset({"wrong-scheme", "no-scheme", "misplaced"})
 # The hypothesis stream's case: anything from a broken token to another
 # scheme, so the Bearer error attribute cannot be expected either way.
 GENERATED_VARIANT = "generated"
+# A generated value with a control character is not a valid field value
+# (RFC 9110 §5.5): the HTTP layer may reject the message before any
+# authentication, so a bare 400 is a fine answer to it.
+INVALID_FIELD_VARIANT = "invalid-field"
+_GENERATED = frozenset({GENERATED_VARIANT, INVALID_FIELD_VARIANT})
 
 # Malformed variants that may be refused as too large (RFC 9110 §5.4).
-_LARGE_VARIANTS = frozenset({"over-long", GENERATED_VARIANT})
+_LARGE_VARIANTS = frozenset({"over-long", *_GENERATED})
 
 # What a 2xx to a JWT variant breaks.
 _JWT_ACCEPTED = {
@@ -164,6 +169,8 @@ def _accepted(target: Target, case: Case, exchange: Exchange) -> Finding:
     if case.variant in _JWT_ACCEPTED:
         what = f"a JWT broken as {case.id} ({_JWT_ACCEPTED[case.variant]})"
         return finding(_JWT_ACCEPTED[case.variant], False, f"the endpoint answered {_status(exchange)} to {what}: access was granted", "fail")
+    if case.variant == INVALID_FIELD_VARIANT:
+        return finding("R9110-FIELD-CTL", False, f"the endpoint answered {_status(exchange)} to a field value with a control character: access was granted", "fail")
     malformed = {"bearer": "R6750-HDR-SYNTAX", "basic": "R7617-CREDS-FORMAT", "digest": "R7616-BAD-PARAMS"}
     requirement_id = {
         "unprivileged": "R6749-RS-VALIDATE" if bearer else "R9110-403-SEMANTICS",
@@ -221,6 +228,9 @@ def _check_refusal_status(target: Target, case: Case, exchange: Exchange, parsed
         passed = status in _OVER_LONG_STATUSES
         yield finding("R9110-FIELD-TOO-LARGE", passed, f"{_status(exchange)} for an over-long credential", None if passed else "fail")
         return
+    if case.kind == "malformed" and status == 400 and case.variant == INVALID_FIELD_VARIANT:
+        yield finding("R9110-FIELD-CTL", True, "400 for a field value with a control character: the message was rejected")
+        return
     if case.kind == "malformed" and status == 400:
         yield finding("R9110-400-SYNTAX", True, "400 for a malformed credential")
         return
@@ -259,6 +269,8 @@ def _usable_challenges(target: Target, parsed: ParseResult) -> tuple[Challenge, 
 def _challenge_required(target: Target, case: Case, exchange: Exchange) -> bool:
     if exchange.status == 401:
         return True
+    if case.variant == INVALID_FIELD_VARIANT and exchange.status == 400:
+        return False
     # RFC 6750 §3: a Bearer resource sends the header whatever the status
     # when the token does not grant access.
     return target.scheme == "bearer" and 400 <= exchange.status < 500 and exchange.status not in (404, 413, 414, 431)
@@ -357,7 +369,7 @@ def _check_bearer_challenge(case: Case, exchange: Exchange, challenge: Challenge
     if error is not None and error not in _BEARER_ERRORS:
         yield finding("R6750-ERROR-VALUES", False, f"error={error!r} is not a registered Bearer error code (they are case-sensitive)")
 
-    if case.variant == GENERATED_VARIANT:
+    if case.variant in _GENERATED:
         return
     presented = case.kind != "missing" and case.variant not in NO_AUTH_VARIANTS
     if not presented:

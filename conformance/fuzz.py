@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from .checks import judge, judge_no_answer
+from .checks import INVALID_FIELD_VARIANT, judge, judge_no_answer
 from .errors import ConformanceFailure, TransportError
 from .model import Case, Finding, Probe, Target, Verdict
 from .results import Evidence, failure_message
@@ -39,6 +39,7 @@ from .variants import TOKEN_ALPHABET
 DEFAULT_EXAMPLES = 25
 
 _CONTROL_BYTES = [bytes([c]) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
+_CONTROL_SET = frozenset(b[0] for b in _CONTROL_BYTES)
 _NOT_UTF8 = [b"\xff", b"\xfe\xff", b"\xc3\x28", b"\x80", b"\xe9t\xe9"]
 _WHITESPACE = [b" ", b"  ", b"\t", b" \t ", b"   "]
 _OTHER_SCHEMES = [b"Basic", b"Bearer", b"Digest", b"Token", b"JWT", b"Negotiate", b"ApiKey", b"Foo"]
@@ -50,6 +51,11 @@ class Generated:
     """One generated example: the Authorization line(s) to send, as bytes."""
 
     values: tuple[bytes, ...]
+
+    @property
+    def invalid_field(self) -> bool:
+        """Tell whether a value holds a control character, which no field value may (RFC 9110 §5.5)."""
+        return any(byte in _CONTROL_SET for value in self.values for byte in value)
 
     def show(self) -> str:
         """The value(s) as a report shows them: Python bytes literals, one per line sent."""
@@ -155,7 +161,9 @@ class Fuzzer:
             assert verdict is not None, "a generated case always has a verdict"
             return Evidence(self.target, self.case, probe, None, verdict, generated=generated.show())
 
-        verdict = judge(self.target, self.case, exchange, control_body=self.control_body, strict=self.strict)
+        # The record keeps the case's own ID; only the verdict's rules change.
+        judged = replace(self.case, variant=INVALID_FIELD_VARIANT) if generated.invalid_field else self.case
+        verdict = judge(self.target, judged, exchange, control_body=self.control_body, strict=self.strict)
         return Evidence(self.target, self.case, probe, exchange, verdict, generated=generated.show())
 
     def _repeat_hint(self) -> str:

@@ -330,11 +330,12 @@ def auth_evidence(request: pytest.FixtureRequest, auth_audit: Audit, auth_case: 
     except MissingCredential as exc:
         pytest.skip(str(exc))
     except CredentialError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        # from None: the message says it all, pytest need not show the chain.
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     except TransportError as exc:
         verdict = judge_no_answer(target, auth_case, str(exc))
         if verdict is None:
-            pytest.fail(str(exc), pytrace=False)
+            raise pytest.fail.Exception(str(exc), pytrace=False) from None
         evidence = Evidence(target, auth_case, None, None, verdict, auth_audit.obtained(target))
         request.node.stash[_EVIDENCE_KEY] = evidence
         return evidence

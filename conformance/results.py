@@ -138,7 +138,8 @@ def _sent(evidence: Evidence) -> str | None:
 def _observed(exchange: Exchange | None, target: Target, obtained: Iterable[Secret] = ()) -> dict[str, Any]:
     if exchange is None:
         return {"status": None, "reason": None, "www_authenticate": [], "location": None, "body_excerpt": None}
-    excerpt = exchange.body[:BODY_EXCERPT_CHARS].decode("utf-8", errors="replace")
+    # Scrubbed whole, then cut: a cut would leave a masked secret's start behind.
+    excerpt = scrub(exchange.body.decode("utf-8", errors="replace"), target, obtained)[:BODY_EXCERPT_CHARS]
     location = exchange.location
     return {
         "status": exchange.status,

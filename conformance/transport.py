@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 from requests.auth import HTTPBasicAuth, HTTPDigestAuth
 from urllib3 import HTTPHeaderDict
 
@@ -210,7 +211,8 @@ class Transport:
         """Read at most ``max_body`` bytes, keeping the connection when the body was whole."""
         try:
             body = response.raw.read(self.max_body + 1, decode_content=True) or b""
-        except (requests.RequestException, OSError, ValueError) as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            # urllib3's own errors (a reset mid-body) reach us unwrapped from raw.read.
             response.close()
             raise TransportError(f"reading the body failed ({type(exc).__name__})") from exc
 

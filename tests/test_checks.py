@@ -201,6 +201,9 @@ VERDICTS = [
     ("bearer", "malformed", "generated", answer(431, body=b"too large"), {}),
     ("bearer", "malformed", "generated", answer(401, BEARER_OK), {}),
     ("bearer", "malformed", "generated", answer(500, body=b"Traceback"), {"R9110-NO-5XX": "fail"}),
+    # Issue 4: a control character makes the field invalid (RFC 9110 §5.5): a bare 400 rejects it.
+    ("bearer", "malformed", "invalid-field", answer(400, body=b"Invalid HTTP request received."), {}),
+    ("bearer", "malformed", "invalid-field", answer(200), {"R9110-FIELD-CTL": "fail"}),
 ]
 
 
