@@ -30,6 +30,9 @@ const { Strategy: JwtStrategy, ExtractJwt } = require('passport-jwt')
 
 const LOOPBACK = '127.0.0.1'
 const HS256_SECRET = 'case-secret-for-the-node-jwt-servers'
+// The HS256 resource servers check issuer and audience, as careful apps do.
+const ISSUER = 'https://case-issuer.example/'
+const AUDIENCE = 'case-api'
 const FASTIFY_KEY = 'fastify-token-8e7d6c5b4a39281706f5'
 // keycloak-connect checks `iss` against <auth-server-url>/realms/<realm>; no
 // Keycloak runs there: with realm-public-key it verifies tokens locally.
@@ -60,7 +63,9 @@ function passportJwtApp () {
   passport.use(new JwtStrategy({
     jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
     secretOrKey: HS256_SECRET,
-    algorithms: ['HS256']
+    algorithms: ['HS256'],
+    issuer: ISSUER,
+    audience: AUDIENCE
   }, (payload, done) => done(null, payload)))
   app.use(passport.initialize())
   app.get('/p', passport.authenticate('jwt', { session: false }), (req, res) => res.json({ sub: req.user.sub }))
@@ -71,7 +76,7 @@ function expressJwtApp () {
   // No error middleware of our own: Express's default handler renders the
   // UnauthorizedError, stack trace included since NODE_ENV is unset.
   const app = express()
-  app.get('/p', expressjwt({ secret: HS256_SECRET, algorithms: ['HS256'] }), (req, res) => res.json({ sub: req.auth.sub }))
+  app.get('/p', expressjwt({ secret: HS256_SECRET, algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }), (req, res) => res.json({ sub: req.auth.sub }))
   return app
 }
 
@@ -94,7 +99,7 @@ function mintApp () {
   // /hs256?s=N: a token for bob expiring in N seconds (negative: expired).
   app.get('/hs256', (req, res) => {
     const seconds = Number(req.query.s || 600)
-    const claims = { sub: 'bob', exp: Math.floor(Date.now() / 1000) + seconds }
+    const claims = { iss: ISSUER, aud: AUDIENCE, sub: 'bob', exp: Math.floor(Date.now() / 1000) + seconds }
     res.json({ token: jwt.sign(claims, HS256_SECRET, { algorithm: 'HS256' }) })
   })
   // /keycloak?s=N&roles=a,b: an access token as Keycloak issues it.

@@ -51,7 +51,11 @@ settings.configure(
         ],
         "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     },
-    SIMPLE_JWT={"SIGNING_KEY": "case-signing-key-for-simplejwt-0123456789abcdef"},
+    SIMPLE_JWT={
+        "SIGNING_KEY": "case-signing-key-for-simplejwt-0123456789abcdef",
+        "ISSUER": "https://case-issuer.example/",
+        "AUDIENCE": "case-api",
+    },
 )
 django.setup()
 

@@ -22,6 +22,8 @@ SESSION_COOKIE = "_oauth2_proxy"
 SESSION_VALUE = "oauth2-proxy-session-6f5e4d3c2b1a0f9e8d7c"
 SANCTUM_TOKEN = "1|laravelsanctumtoken0123456789abcdefghijklmn"
 IDP = "http://127.0.0.1:9"
+# Every emulated resource server checks issuer, audience and lifetime, as it should.
+ISSUER, AUDIENCE = "https://case-issuer.example/", "case-api"
 
 
 def _b64(data):
@@ -54,14 +56,26 @@ def verify(token):
         ).digest()
         if not hmac.compare_digest(_b64(expected), signature):
             raise TokenError("signature mismatch")
-        claims = json.loads(
-            base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        )
-    except (ValueError, TypeError) as exc:
+        if json.loads(_unb64(header)).get("alg") != "HS256":
+            raise TokenError("unexpected algorithm")
+        claims = json.loads(_unb64(payload))
+    except (ValueError, TypeError, AttributeError) as exc:
         raise TokenError(str(exc)) from None
-    if claims.get("exp", 0) <= time.time():
+    now = time.time()
+    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE or claims.get("nbf", 0) > now:
+        raise TokenError("foreign issuer or audience, or not yet valid")
+    if claims.get("exp", 0) <= now:
         raise TokenError("JWT expired", expired=True)
     return claims
+
+
+def _unb64(text):
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _same(given, expected):
+    """Compare in constant time; compare_digest refuses str with non-ASCII characters."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
 
 
 def _bearer(request, case_sensitive=False):
@@ -161,7 +175,7 @@ def postgrest(request, rest):
 
 
 def oauth2_proxy(request, rest, fixed=False):
-    if hmac.compare_digest(request.cookies.get(SESSION_COOKIE, ""), SESSION_VALUE):
+    if _same(request.cookies.get(SESSION_COOKIE, ""), SESSION_VALUE):
         return _json(200, {"thing": 1})
     if fixed and "text/html" not in request.headers.get("Accept", ""):
         return _json(
@@ -186,7 +200,7 @@ def oauth2_proxy(request, rest, fixed=False):
 
 def laravel(request, rest, mode):
     token = _bearer(request)
-    if token is not None and hmac.compare_digest(token, SANCTUM_TOKEN):
+    if token is not None and _same(token, SANCTUM_TOKEN):
         return _json(200, {"id": 1, "name": "Bob"})
     if mode == "json":
         return _json(401, {"message": "Unauthenticated."})
@@ -219,6 +233,8 @@ ROUTES = {
 def app(request):
     if request.path == "/mint":
         claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
             "sub": request.args.get("sub", "bob"),
             "exp": int(time.time()) + int(request.args.get("s", "600")),
         }

@@ -39,8 +39,13 @@ api_key = APIKeyHeader(name="X-API-Key")
 oauth2 = OAuth2PasswordBearer(tokenUrl="token")
 
 
+def _same(given: str, expected: str) -> bool:
+    # compare_digest refuses str with non-ASCII characters (TypeError, a 500): compare bytes.
+    return secrets.compare_digest(given.encode("utf-8", "surrogateescape"), expected.encode())
+
+
 def _check_token(token: str) -> None:
-    if not secrets.compare_digest(token, TOKEN):
+    if not _same(token, TOKEN):
         raise HTTPException(
             status_code=401, detail="Invalid token", headers=BEARER_REFUSAL
         )
@@ -71,7 +76,7 @@ def basic_route(credentials: Annotated[HTTPBasicCredentials, Depends(basic)]) ->
 
 @app.get("/apikey")
 def api_key_route(key: Annotated[str, Depends(api_key)]) -> dict:
-    if not secrets.compare_digest(key, API_KEY):
+    if not _same(key, API_KEY):
         raise HTTPException(
             status_code=401,
             detail="Invalid API key",

@@ -25,6 +25,10 @@ JWTManager(app)
 # 4.x made jwt_required a decorator factory: @jwt_required() instead of @jwt_required.
 _MAJOR = int(flask_jwt_extended.__version__.split(".")[0])
 protected = jwt_required() if _MAJOR >= 4 else jwt_required
+if _MAJOR >= 4:
+    # Check issuer and audience too, as a careful 4.x app does.
+    app.config["JWT_ENCODE_ISSUER"] = app.config["JWT_DECODE_ISSUER"] = "https://case-issuer.example/"
+    app.config["JWT_ENCODE_AUDIENCE"] = app.config["JWT_DECODE_AUDIENCE"] = "case-api"
 
 
 @app.route("/protected")

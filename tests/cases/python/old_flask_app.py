@@ -30,6 +30,7 @@ KEY = jwt.jwk_from_dict(
     }
 )
 BEARER_CHALLENGE = 'Bearer realm="api"'
+ISSUER, AUDIENCE = "https://case-issuer.example/", "case-api"
 
 app = Flask(__name__)
 basic = HTTPBasicAuth()
@@ -64,7 +65,10 @@ def jwt_resource():
         claims = jwt.JWT().decode(token, KEY)
     except Exception:  # every decoding failure is an invalid token
         return _refuse("invalid_token")
-    if not isinstance(claims, dict) or claims.get("exp", 0) <= time.time():
+    now = time.time()
+    if not isinstance(claims, dict) or claims.get("exp", 0) <= now or claims.get("nbf", 0) > now:
+        return _refuse("invalid_token")
+    if claims.get("iss") != ISSUER or claims.get("aud") != AUDIENCE:
         return _refuse("invalid_token")
     return jsonify(sub=claims.get("sub"))
 
@@ -72,7 +76,7 @@ def jwt_resource():
 @app.route("/jwt-mint")
 def jwt_mint():
     seconds = int(request.args.get("s", "600"))
-    claims = {"sub": "bob", "exp": int(time.time()) + seconds}
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "bob", "exp": int(time.time()) + seconds}
     return jsonify(token=jwt.JWT().encode(claims, KEY, "HS256"))
 
 

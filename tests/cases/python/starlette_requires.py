@@ -44,7 +44,7 @@ class BasicAuthBackend(AuthenticationBackend):
 
         username, _, password = decoded.partition(":")
         expected = PASSWORDS.get(username)
-        if expected is None or not secrets.compare_digest(password, expected):
+        if expected is None or not secrets.compare_digest(password.encode(), expected.encode()):
             raise AuthenticationError("Incorrect user name or password")
         scopes = ["authenticated"] + (["admin"] if username in ADMINS else [])
         return AuthCredentials(scopes), SimpleUser(username)
