@@ -246,7 +246,7 @@ def node_modules() -> Path:
     """``tests/cases/node/node_modules``, installed with ``npm ci`` when the lock file changed."""
     npm = shutil.which("npm")
     if npm is None:
-        raise CaseServerError("npm is not on PATH")
+        raise CaseServerError("npm is not installed (tests/cases/node needs Node 20 and npm)")
     lock = NODE_DIR / "package-lock.json"
     stamp = NODE_DIR / "node_modules" / ".case-lock-sha256"
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
@@ -330,7 +330,7 @@ def start_node(workdir: Path) -> RunningServer:
     """Start ``server.js`` after making sure its packages are installed."""
     node = shutil.which("node")
     if node is None:
-        raise CaseServerError("node is not on PATH")
+        raise CaseServerError("node is not installed (tests/cases/node needs Node 20 and npm)")
     node_modules()
     env = {
         k: v for k, v in os.environ.items() if k != "NODE_ENV"
@@ -390,7 +390,7 @@ def start_nginx(workdir: Path, users: dict[str, str]) -> RunningServer:
         "/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None
     )
     if binary is None:
-        raise CaseServerError("nginx is not installed")
+        raise CaseServerError("nginx is not installed (Debian: apt-get install nginx)")
     root = workdir / "nginx"
     (root / "www").mkdir(parents=True, exist_ok=True)
     (root / "www" / "index.json").write_text('{"ok": true}\n', encoding="utf-8")
