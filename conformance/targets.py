@@ -768,8 +768,9 @@ def _session_cookie(
 
 def _build_jwt(raw: dict[str, str], path: _KeyPath, problems: _Problems) -> JwtSettings:
     key = raw.get("key")
-    if key is not None:
-        _check_secret(key.strip(), (*path, "key"), problems)
+    # A PEM key spans lines, so only emptiness is checked here.
+    if key is not None and not key.strip():
+        problems.add((*path, "key"), "is empty after expanding environment variables")
     public_key = raw.get("public_key")
     if public_key is not None and "PUBLIC KEY" not in public_key:
         problems.add((*path, "public_key"), "is not a PEM public key (-----BEGIN PUBLIC KEY-----)")

@@ -20,10 +20,14 @@ from conformance.model import (
     ApiKeyPlacement,
     BasicCredential,
     BrokenTarget,
+    ClientCredentialsGrant,
     Endpoint,
+    JwtSettings,
+    LoginRequest,
     Secret,
     SourceLocation,
     Target,
+    TokenSource,
 )
 from conformance.targets import (
     DEFAULT_TARGETS_FILE,
@@ -1125,3 +1129,172 @@ def test_schema_accepts_the_full_example() -> None:
     document = yaml.safe_load(FULL_EXAMPLE)
 
     assert list(Draft202012Validator(packaged_schema()).iter_errors(document)) == []
+
+
+# Issue 4: credentials obtained at run time, Digest, cookies, JWT, several schemes
+
+RUNTIME_EXAMPLE = """\
+targets:
+  ops:
+    base_url: https://api.example.com
+    scheme: bearer
+    schemes: [bearer, basic]
+    credentials:
+      admin: "${ADMIN_JWT}"
+      ops:
+        client_credentials: {token_url: https://idp.example.com/token, client_id: ops,
+                             client_secret: "${OPS_SECRET}", scope: "items:write"}
+      web:
+        login: {method: post, path: /login, json: {user: web, password: "${PW}"},
+                token: {json: data.access_token}}
+      hdr:
+        login: {method: POST, path: /session, form: {user: hdr, password: x}, token: {header: X-Token}}
+    jwt: {key: "${JWT_SECRET}", algorithm: HS256}
+    endpoints: [GET /items]
+  web:
+    base_url: https://web.example.com
+    scheme: cookie
+    credentials:
+      user: {login: {method: POST, path: /login, json: {}, token: {cookie: sessionid}}}
+    endpoints: [GET /me]
+  dig:
+    base_url: https://httpbin.example.com
+    scheme: digest
+    credentials: {user: {username: user, password: passwd}}
+    endpoints: [GET /digest-auth/auth/user/passwd]
+"""
+
+
+def test_run_time_credentials_load(write_targets: WriteTargets) -> None:
+    path = write_targets(RUNTIME_EXAMPLE)
+    environ = {"ADMIN_JWT": "a.b.c", "OPS_SECRET": "ops-s3cret", "PW": "pw", "JWT_SECRET": "k" * 32}
+
+    loaded = load_targets(path, environ)
+
+    ops, web, dig = loaded["ops"], loaded["web"], loaded["dig"]
+    assert isinstance(ops, Target) and isinstance(web, Target) and isinstance(dig, Target)
+    assert ops.schemes == ("bearer", "basic")
+    assert ops.credentials["ops"] == ClientCredentialsGrant("https://idp.example.com/token", "ops", Secret("ops-s3cret"), "items:write")
+    assert ops.credentials["web"] == LoginRequest(
+        "POST", "/login", TokenSource("json", "data.access_token"), Secret('{"user": "web", "password": "pw"}'), "application/json"
+    )
+    assert ops.credentials["hdr"] == LoginRequest(
+        "POST", "/session", TokenSource("header", "X-Token"), Secret("user=hdr&password=x"), "application/x-www-form-urlencoded"
+    )
+    assert ops.jwt == JwtSettings(Secret("k" * 32), "HS256")
+    # The session cookie's name comes from the login when cookie_name is left out.
+    assert web.api_key == ApiKeyPlacement("cookie", "sessionid")
+    assert dig.credentials["user"] == BasicCredential("user", Secret("passwd"))
+
+
+def test_schema_accepts_the_run_time_example() -> None:
+    assert list(Draft202012Validator(packaged_schema()).iter_errors(yaml.safe_load(RUNTIME_EXAMPLE))) == []
+
+
+GRANT = "{client_credentials: {token_url: https://idp/token, client_id: ops, client_secret: s3cr3t}}"
+LOGIN = "{login: {method: POST, path: /login, json: {u: x}, token: {json: token}}}"
+
+RUNTIME_PROBLEMS: list[tuple[str, str, str]] = [
+    (
+        "schemes-without-scheme",
+        GOOD + "    schemes: [basic]\n",
+        "targets.yaml:7: targets.api.schemes: must include 'bearer', the scheme credentials are sent in",
+    ),
+    (
+        "cookie-name-under-bearer",
+        GOOD + "    cookie_name: sessionid\n",
+        "targets.yaml:7: targets.api.cookie_name: only scheme cookie takes this key (scheme is 'bearer')",
+    ),
+    (
+        "cookie-without-name",
+        GOOD.replace("scheme: bearer", "scheme: cookie"),
+        "targets.yaml:2: targets.api: scheme cookie needs cookie_name (the session cookie's name, like sessionid) "
+        "or a login credential with token: {cookie: NAME}",
+    ),
+    (
+        "login-json-and-form",
+        GOOD.replace("tok-admin", "{login: {method: POST, path: /login, json: {}, form: {}, token: {json: t}}}"),
+        "targets.yaml:5: targets.api.credentials.admin.login: give json or form as the login body, not both",
+    ),
+    (
+        "login-token-two-places",
+        GOOD.replace("tok-admin", "{login: {method: POST, path: /login, token: {json: t, header: X-T}}}"),
+        "targets.yaml:5: targets.api.credentials.admin.login.token: give only one of json, header",
+    ),
+    (
+        "login-without-token",
+        GOOD.replace("tok-admin", "{login: {method: POST, path: /login}}"),
+        "targets.yaml:5: targets.api.credentials.admin.login: missing required key 'token'",
+    ),
+    (
+        "grant-and-login",
+        GOOD.replace("tok-admin", GRANT[:-1] + ", " + LOGIN[1:]),
+        "targets.yaml:5: targets.api.credentials.admin: give only one of client_credentials, login",
+    ),
+    (
+        "grant-without-secret",
+        GOOD.replace("tok-admin", "{client_credentials: {token_url: https://idp/token, client_id: ops}}"),
+        "targets.yaml:5: targets.api.credentials.admin.client_credentials: missing required key 'client_secret'",
+    ),
+    (
+        "grant-token-url-not-http",
+        GOOD.replace("tok-admin", GRANT.replace("https://idp/token", "ftp://idp/token")),
+        "targets.yaml:5: targets.api.credentials.admin.client_credentials.token_url: the value is not an http or https URL, "
+        "like 'https://api.example.com/v1'",
+    ),
+    (
+        "jwt-unknown-algorithm",
+        GOOD + "    jwt: {algorithm: HS257}\n",
+        "targets.yaml:7: targets.api.jwt.algorithm: 'HS257' is not one of HS256, HS384, HS512, RS256, RS384, RS512, "
+        "PS256, PS384, PS512, ES256, ES384, ES512, EdDSA (did you mean 'HS256'?)",
+    ),
+    (
+        "jwt-public-key-not-pem",
+        GOOD + "    jwt: {public_key: not-a-pem}\n",
+        "targets.yaml:7: targets.api.jwt.public_key: is not a PEM public key (-----BEGIN PUBLIC KEY-----)",
+    ),
+    (
+        "jwt-key-empty",
+        GOOD + '    jwt: {key: "${EMPTY:-}"}\n',
+        "targets.yaml:7: targets.api.jwt.key: is empty after expanding environment variables",
+    ),
+    (
+        "digest-credential-as-string",
+        GOOD.replace("scheme: bearer", "scheme: digest"),
+        "targets.yaml:5: targets.api.credentials.admin: expected a mapping {username, password} (scheme digest), got a string",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [case[1:] for case in RUNTIME_PROBLEMS],
+    ids=[case[0] for case in RUNTIME_PROBLEMS],
+)
+def test_run_time_credential_problem_is_one_line(write_targets: WriteTargets, text: str, message: str) -> None:
+    path = write_targets(text)
+
+    assert problems_of(path) == (message,)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        GOOD.replace("tok-admin", GRANT.replace("s3cr3t", '"${SECRET}"')),
+        GOOD.replace("tok-admin", GRANT.replace("https://idp/token", '"https://idp/token?k=${SECRET}"')),
+    ],
+    ids=["client-secret-with-newline", "secret-in-token-url"],
+)
+def test_run_time_secrets_never_reach_messages(write_targets: WriteTargets, text: str) -> None:
+    path = write_targets(text)
+
+    problems = problems_of(path, environ={"SECRET": f"{SECRET}\n"})
+    assert problems
+    assert all(SECRET not in problem for problem in problems)
+
+
+def test_run_time_secrets_never_reach_reprs(write_targets: WriteTargets) -> None:
+    path = write_targets(RUNTIME_EXAMPLE)
+
+    target = load_targets(path, {"ADMIN_JWT": "a.b.c", "OPS_SECRET": SECRET, "PW": SECRET, "JWT_SECRET": SECRET})["ops"]
+    assert SECRET not in repr(target) and SECRET not in str(target)
