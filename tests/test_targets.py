@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from collections.abc import Callable, Iterator
 from importlib import resources
@@ -1298,3 +1299,19 @@ def test_run_time_secrets_never_reach_reprs(write_targets: WriteTargets) -> None
 
     target = load_targets(path, {"ADMIN_JWT": "a.b.c", "OPS_SECRET": SECRET, "PW": SECRET, "JWT_SECRET": SECRET})["ops"]
     assert SECRET not in repr(target) and SECRET not in str(target)
+
+
+def readme_targets_examples() -> list[str]:
+    text = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    return [block for block in blocks if block.startswith("targets:")]
+
+
+def test_readme_examples_fit_the_schema() -> None:
+    # Every targets.yaml example of the README is a file the schema accepts.
+    examples = readme_targets_examples()
+    validator = Draft202012Validator(packaged_schema())
+
+    assert len(examples) >= 3
+    for example in examples:
+        assert list(validator.iter_errors(yaml.safe_load(example))) == [], example
