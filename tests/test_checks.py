@@ -117,6 +117,8 @@ VERDICTS = [
     ("bearer", "expired", None, answer(400, BEARER_INVALID), {"R9110-401-ON-FAILURE": "warn", "R6750-ERR-INVALID-REQUEST": "warn"}),
     # _check_refusal_status: an over-long credential gets a 4xx that says so.
     ("bearer", "malformed", "over-long", answer(431, body=b"too large"), {}),
+    # uvicorn and nginx refuse an over-long head with a bare 400 before any authentication.
+    ("bearer", "malformed", "over-long", answer(400, body=b"Invalid HTTP request received."), {}),
     ("api_key", "malformed", "over-long", answer(403), {"R9110-FIELD-TOO-LARGE": "fail"}),
     # _check_unprivileged_status: valid credentials without the privilege get 403 (or a hiding 404).
     ("bearer", "unprivileged", "reader", answer(403, BEARER_SCOPE), {}),
@@ -310,3 +312,16 @@ def test_every_cited_requirement_is_in_the_catalogue() -> None:
 
     assert len(cited) > 30, "the pattern lost most requirement IDs"
     assert cited - set(load_catalogue()) == set()
+
+
+def test_several_schemes_accept_a_challenge_for_either() -> None:
+    # Issue 4: an endpoint that takes Bearer or Basic may challenge with either.
+    target = make_target("bearer", accepts=("bearer", "basic"))
+    case = Case("t", ITEMS, "missing", None)
+
+    verdict = judge(target, case, answer(401, 'Basic realm="api"'))
+    refused = judge(target, case, answer(401, 'Digest realm="api", nonce="n", qop="auth"'))
+
+    assert flagged(verdict) == {}
+    assert "the challenges offer Digest but not Bearer or Basic" in " ".join(f.message for f in refused.findings)
+    assert expected_answer(target, case) == "401 with a Bearer or Basic challenge"
