@@ -9,6 +9,7 @@ import pytest
 
 import conformance.challenges as challenges
 import conformance.checks as checks
+from conformance.cases import expected_answer
 from conformance.catalogue import load_catalogue
 from conformance.checks import judge, judge_no_answer
 from conformance.model import (

@@ -32,11 +32,13 @@ from conformance.errors import CredentialError
 from conformance.model import (
     ClientCredentialsGrant,
     Endpoint,
+    JwtSettings,
     LoginRequest,
     Secret,
     Target,
     TokenSource,
 )
+from conformance.results import scrub
 from conformance.transport import Transport
 
 pytest_plugins = ["pytester"]
@@ -371,3 +373,12 @@ targets:
 
     assert report["scheme"] == "digest"
     assert report["results"][0]["expected"] == "401 with a Digest challenge"
+
+
+def test_client_secret_jwt_key_and_fetched_tokens_are_masked_if_echoed() -> None:
+    grant = ClientCredentialsGrant("https://idp.example.com/token", "ops", Secret("client-secret-123"))
+    target = Target("w", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/items"),), {"ops": grant}, jwt=JwtSettings(Secret("jwt-key-456")))
+
+    text = scrub("a client-secret-123 b jwt-key-456 c fetched-789", target, (Secret("fetched-789"),))
+
+    assert text == "a <redacted> b <redacted> c <redacted>"
