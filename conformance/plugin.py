@@ -438,7 +438,7 @@ class ReportRecorder:
         outcome = {"passed": "pass", "failed": "fail" if report.when == "call" else "error", "skipped": "skip"}[report.outcome]
         message = _short_message(report) if outcome != "pass" else None
         record = case_record(evidence, outcome, message, report.nodeid)  # type: ignore[arg-type]
-        record["position"] = _position(evidence)
+        record["position"] = _position(self.audit, evidence)
         # Plain JSON values survive pytest-xdist's report serialisation.
         report.auth_conformance = {"target": evidence.target.name, "record": record}  # type: ignore[attr-defined]
         return report
@@ -525,12 +525,9 @@ def _warning_lines(record: dict[str, Any]) -> list[str]:
     ]
 
 
-def _position(evidence: Evidence) -> list[int]:
-    target, case = evidence.target, evidence.case
-    endpoint_index = target.endpoints.index(case.endpoint)
-    every = generate_cases(target) + generated_cases(target)
-    case_index = [c.id for c in every if c.endpoint == case.endpoint].index(case.id)
-    return [endpoint_index, case_index]
+def _position(audit: Audit, evidence: Evidence) -> list[int]:
+    """Where the case stands in its target's run order: (endpoint, case within it)."""
+    return list(audit.positions(evidence.target)[evidence.case.endpoint.label, evidence.case.id])
 
 
 def _short_message(report: pytest.TestReport) -> str:

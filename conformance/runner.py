@@ -12,7 +12,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
-from .cases import build_probe, control_case
+from .cases import build_probe, control_case, generate_cases, generated_cases
 from .credentials import Wallet
 from .errors import ConformanceError, CredentialError, TargetStartError, TransportError
 from .model import BrokenTarget, Case, Endpoint, Exchange, Probe, Secret, Target
@@ -67,6 +67,7 @@ class Audit:
         self._transports: dict[str, Transport] = {}
         self._wallets: dict[str, Wallet] = {}
         self._controls: dict[tuple[str, str], ControlResult] = {}
+        self._positions: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
         self._lock = threading.Lock()
 
     def target(self, name: str) -> Target:
@@ -106,6 +107,25 @@ class Audit:
             waive={**started.waive, **declared.waive},
             source=declared.source,
         )
+
+    def positions(self, target: Target) -> Mapping[tuple[str, str], tuple[int, int]]:
+        """Run order of every case of ``target``, keyed by (endpoint label, case id).
+
+        Reports list cases in this order; computed once per target because
+        a target can have thousands of cases.
+        """
+        with self._lock:
+            known = self._positions.get(target.name)
+        if known is not None:
+            return known
+        order: dict[tuple[str, str], tuple[int, int]] = {}
+        endpoint_index = {endpoint.label: i for i, endpoint in enumerate(target.endpoints)}
+        for case in generate_cases(target) + generated_cases(target):
+            label = case.endpoint.label
+            # The second index only has to sort the cases of one endpoint.
+            order.setdefault((label, case.id), (endpoint_index[label], len(order)))
+        with self._lock:
+            return self._positions.setdefault(target.name, order)
 
     def transport(self, target: Target) -> Transport:
         """The keep-alive transport of ``target``."""
