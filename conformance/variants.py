@@ -160,6 +160,11 @@ def _truncated(material: Material) -> Broken:
 def _flipped(material: Material) -> Broken:
     token = _model_token(material)
     middle = len(token) // 2
+    if token.count(".") == 2:
+        # A JWT: flip inside the signature, so that the change is always one
+        # a verifier must catch (a flipped claim byte may just break JSON).
+        start = token.rindex(".") + 1
+        middle = start + (len(token) - start) // 2
     replacement = next(c for c in "AaZz09" if c != token[middle])
     flipped = token[:middle] + replacement + token[middle + 1 :]
     return Broken(_with_scheme(material.target, flipped), "the valid credential with one character changed")
