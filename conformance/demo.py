@@ -28,8 +28,10 @@ from the token (RFC 9110 §11.1, §11.4); HEAD is GET without content.
 
 `demo-broken` (realm `demo-broken`) is the same API with the common
 mistakes planted, one per endpoint, so that the report shows each caught on
-its own row. Endpoints need `items:read` (both roles) unless said otherwise;
-every case not named in the table is answered as `demo` answers it.
+its own row; between them they make every check of `checks.py` that a
+Bearer API can break fire. Endpoints need `items:read` (both roles) unless
+said otherwise; every case not named in the table is answered as `demo`
+answers it.
 
 | Endpoint of `demo-broken` | Planted mistake |
 |---|---|
@@ -41,6 +43,27 @@ every case not named in the table is answered as `demo` answers it.
 | `GET /login-redirect` | no Authorization: 302 to `/login?next=/login-redirect`, an unprotected HTML page (RFC 9110 §11.4) |
 | `GET /crash-on-malformed` | a Bearer value that is not one token68, or any value without a space: 500 with a Python traceback as text (RFC 9110 §15.6) |
 | `GET /error-on-missing` | no Authorization: 401 whose challenge names `error="invalid_token"`; a SHOULD NOT (RFC 6750 §3.1), so the case passes with a warning |
+| `GET /unquoted-realm` | every challenge sends `realm=demo-broken`, not a quoted-string (RFC 9110 §11.5) |
+| `GET /empty-list-member` | every challenge has an empty list member after the realm: `Bearer realm="demo-broken", , error=...`, or a trailing comma (RFC 9110 §5.6.1.1) |
+| `GET /spaces-around-equals` | every challenge writes `realm = "demo-broken"`, whitespace around `=` (RFC 9110 §5.6.3) |
+| `GET /needless-escape` | error descriptions escape their apostrophes: `isn\'t` (RFC 9110 §5.6.4, a SHOULD NOT: warning) |
+| `GET /repeated-error` | every challenge with an error names it twice: `error="invalid_token", error="invalid_token"` (RFC 9110 §11.2, RFC 6750 §3) |
+| `GET /missing-commas` | auth-params separated by spaces, so no challenge parses: `Bearer realm="demo-broken" scope="items:read"`; sent on the 200s too (RFC 9110 §11.6.1) |
+| `GET /basic-challenge` | every refusal challenges `Basic realm="demo-broken"` only (RFC 6750 §3) |
+| `GET /bare-challenge` | every refusal challenges a bare `Bearer` (RFC 6750 §3, a MUST graded warning; and no error code: warning) |
+| `GET /invalid-request-on-401` | unknown and expired tokens: 401 with `error="invalid_request"`, the code for 400 (RFC 6750 §3.1, warning) |
+| `GET /expired-without-error` | expired token: 401 whose challenge has no `error` (RFC 6750 §3, warning) |
+| `GET /expired-token-code` | expired token: 401 with `error="expired_token"`, not a Bearer code (RFC 6750 §3.1) |
+| `GET /non-ascii-description` | error descriptions in French, outside ASCII: `Le jeton d'accès a expiré` (RFC 6750 §3) |
+| `GET /expired-gets-400` | expired token: 400 with the right `invalid_token` challenge (RFC 9110 §11.4, RFC 6750 §3.1, warnings) |
+| `GET /admin/scope-not-checked` | scope `admin`; the reader's token gets a 200: the scope is never checked (RFC 6749 §7) |
+| `GET /admin/403-without-error` | scope `admin`; the reader's token: 403 `Bearer realm="demo-broken"` without `insufficient_scope` (RFC 6750 §3.1, warning) |
+| `GET /admin/401-for-reader` | scope `admin`; the reader's token: 401 instead of 403 (RFC 6750 §3.1, warning) |
+| `GET /admin/hidden` | scope `admin`; the reader's token: the 404 of an unknown path. Not a mistake (RFC 9110 §15.5.4 allows it): every case passes |
+| `GET /leaky-refusal` | every 401 carries the protected payload (RFC 6749 §7) |
+| `GET /empty-refusal-body` | every 400 and 401 has an empty body (RFC 9110 §15.5, warning) |
+| `GET /proxy-auth-required` | every 401 is a 407 with the challenge in `Proxy-Authenticate` (RFC 9110 §15.5.8) |
+| `GET /empty-token-accepted` | `Bearer` with no token is served as anonymous, with a 200 (RFC 6750 §2.1) |
 """
 
 from __future__ import annotations
@@ -53,7 +76,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -124,11 +147,34 @@ class _Presented:
 
 
 @dataclass(frozen=True)
+class _Layout:
+    """How a challenge is written out; the defaults follow RFC 9110 §11.
+
+    Every other value is a mistake planted on demo-broken: ``equals=" = "``
+    puts whitespace around "=" (§5.6.3), ``separator=" "`` leaves out the
+    commas so that nothing parses, ``empty_member`` leaves an empty list
+    member after the realm (§5.6.1.1), ``escaped`` names the characters
+    backslash-escaped in quoted values (§5.6.4 asks for DQUOTE and
+    backslash only).
+    """
+
+    field: str = "WWW-Authenticate"
+    scheme: str = "Bearer"
+    realm: bool = True
+    quote_realm: bool = True
+    equals: str = "="
+    separator: str = ", "
+    empty_member: bool = False
+    escaped: str = '"\\'
+
+
+@dataclass(frozen=True)
 class _Answer:
     """A response before rendering; ``challenge`` None means no WWW-Authenticate.
 
     ``challenge`` holds the Bearer auth-params after ``realm``, which the
-    API adds: ``()`` renders as ``Bearer realm="demo"``.
+    API adds: ``()`` renders as ``Bearer realm="demo"``. ``layout`` says how
+    it is written out.
     """
 
     status: int
@@ -136,6 +182,7 @@ class _Answer:
     body: Mapping[str, Any] | str = field(default_factory=dict)
     content_type: str = "text/plain; charset=utf-8"
     headers: tuple[tuple[str, str], ...] = ()
+    layout: _Layout = field(default_factory=_Layout)
 
 
 # A fault rewrites the conformant answer for one endpoint.
@@ -289,6 +336,231 @@ def _error_on_missing(presented: _Presented, route: _Route, answer: _Answer) -> 
     return answer
 
 
+# Challenge syntax (RFC 9110 §11, §5.6).
+
+
+def _unquoted_realm(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Write the realm as a bare token: ``Bearer realm=demo-broken``."""
+    return replace(answer, layout=_Layout(quote_realm=False))
+
+
+def _empty_list_member(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Leave an empty list member where an optional scope would go: ``realm="demo-broken", , error=...``."""
+    return replace(answer, layout=_Layout(empty_member=True))
+
+
+def _spaces_around_equals(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Put spaces around every "=": ``Bearer realm = "demo-broken"``."""
+    return replace(answer, layout=_Layout(equals=" = "))
+
+
+def _needless_escape(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Escape apostrophes too, as a JavaScript string escaper would: ``isn\\'t``."""
+    return replace(
+        _described(answer, _CONTRACTED), layout=_Layout(escaped="\"\\'")
+    )
+
+
+def _repeated_error(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Name the error twice, as two layers of middleware that each add it."""
+    params = answer.challenge or ()
+    errors = [param for param in params if param[0] == "error"]
+    return replace(answer, challenge=(errors[0], *params)) if errors else answer
+
+
+def _missing_commas(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Separate auth-params with spaces, and name the scope in every challenge, a 200's too."""
+    challenge = () if 200 <= answer.status < 300 else answer.challenge
+    if challenge is None:
+        return answer
+    return replace(
+        answer,
+        challenge=(*challenge, ("scope", route.scope)),
+        layout=_Layout(separator=" "),
+    )
+
+
+def _basic_challenge(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Challenge for Basic instead of Bearer, as a framework's default authenticator does."""
+    if answer.challenge is None:
+        return answer
+    return replace(answer, challenge=(), layout=_Layout(scheme="Basic"))
+
+
+def _bare_challenge(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Challenge with a bare ``Bearer``: no realm, no error."""
+    if answer.challenge is None:
+        return answer
+    return replace(answer, challenge=(), layout=_Layout(realm=False))
+
+
+# Bearer error attributes (RFC 6750 §3, §3.1).
+
+
+def _invalid_request_on_401(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Call an unknown or expired token ``invalid_request``, the code that goes with 400."""
+    if presented.kind in ("unknown", "expired"):
+        return _with_param(answer, "error", "invalid_request")
+    return answer
+
+
+def _expired_without_error(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Leave the error code out of the challenge for an expired token."""
+    if presented.kind == "expired":
+        return _with_param(answer, "error", None)
+    return answer
+
+
+def _expired_token_code(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Call an expired token ``expired_token``, a device-flow code (RFC 8628) that Bearer lacks."""
+    if presented.kind == "expired":
+        return _with_param(answer, "error", "expired_token")
+    return answer
+
+
+def _non_ascii_description(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Describe errors in French, with letters outside ASCII: ``Le jeton d'accès a expiré``."""
+    return _described(answer, _FRENCH)
+
+
+def _expired_gets_400(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Refuse an expired token with 400 instead of 401, keeping the right challenge."""
+    if presented.kind == "expired":
+        return replace(answer, status=400)
+    return answer
+
+
+# Privileges (RFC 6750 §3.1, RFC 9110 §15.5.4).
+
+
+def _scope_not_checked(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Serve every valid token: the scope check was forgotten."""
+    if presented.kind == "valid":
+        return _granted(route, presented.role)
+    return answer
+
+
+def _403_without_error(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Refuse a token without the scope with a 403 whose challenge names no error."""
+    if answer.status == 403:
+        return replace(answer, challenge=())
+    return answer
+
+
+def _401_for_role(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Refuse a token without the scope with 401 instead of 403."""
+    if answer.status == 403:
+        return replace(answer, status=401)
+    return answer
+
+
+def _hidden_from_role(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Answer a token without the scope as an unknown path is answered: 404."""
+    if answer.status == 403:
+        return _Answer(404, body={"error": "Not found"})
+    return answer
+
+
+# Bodies and status codes (RFC 6749 §7, RFC 9110 §15.5).
+
+
+def _leaky_refusal(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Render the resource before checking the token, so every 401 carries the payload."""
+    if answer.status == 401:
+        return replace(answer, body=_granted(route, presented.role).body)
+    return answer
+
+
+def _empty_refusal_body(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Refuse with an empty body."""
+    if 400 <= answer.status < 500:
+        return replace(answer, body="")
+    return answer
+
+
+def _proxy_auth_required(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Answer 407 with Proxy-Authenticate wherever 401 with WWW-Authenticate is due."""
+    if answer.status == 401:
+        return replace(
+            answer, status=407, layout=_Layout(field="Proxy-Authenticate")
+        )
+    return answer
+
+
+def _empty_token_accepted(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Serve ``Bearer`` without a token as anonymous, as ``if token: validate(token)`` does."""
+    if presented.kind == "malformed" and (presented.value or "").lower() == "bearer":
+        return _granted(route, None)
+    return answer
+
+
+# The descriptions of _refusal, reworded by two of the faults above.
+_CONTRACTED = {
+    "The Authorization header is malformed": "The Authorization header isn't well-formed",
+    "The access token is invalid": "The access token isn't valid",
+    "The access token expired": "The access token isn't valid any more",
+}
+_FRENCH = {
+    "The Authorization header is malformed": "L'en-tête Authorization est mal formé",
+    "The access token is invalid": "Le jeton d'accès est invalide",
+    "The access token expired": "Le jeton d'accès a expiré",
+}
+
+
+def _with_param(answer: _Answer, name: str, value: str | None) -> _Answer:
+    """Set (None: remove) one auth-param of the challenge, and the body's field of that name."""
+    if answer.challenge is None:
+        return answer
+    params = [(n, v) for n, v in answer.challenge if n != name]
+    body = answer.body
+    if value is not None:
+        params.insert(0, (name, value))
+        if isinstance(body, Mapping) and name in body:
+            body = {**body, name: value}
+    return replace(answer, challenge=tuple(params), body=body)
+
+
+def _described(answer: _Answer, descriptions: Mapping[str, str]) -> _Answer:
+    """Reword the error_description of challenge and body."""
+    if answer.challenge is None:
+        return answer
+    params = dict(answer.challenge)
+    text = params.get("error_description")
+    if text is None or text not in descriptions:
+        return answer
+    return _with_description(answer, descriptions[text])
+
+
+def _with_description(answer: _Answer, text: str) -> _Answer:
+    challenge = tuple(
+        (n, text if n == "error_description" else v) for n, v in answer.challenge or ()
+    )
+    body = answer.body
+    if isinstance(body, Mapping) and "error_description" in body:
+        body = {**body, "error_description": text}
+    return replace(answer, challenge=challenge, body=body)
+
+
 _ITEMS = {"items": [{"id": 1, "name": "first"}, {"id": 2, "name": "second"}]}
 _ITEM = {"id": 1, "name": "first"}
 _STATS = {"users": 2, "requests_today": 1234}
@@ -331,6 +603,42 @@ def _spec_demo_broken() -> _ApiSpec:
                 "GET", "/crash-on-malformed", "items:read", _ITEM, _crash_on_malformed
             ),
             _Route("GET", "/error-on-missing", "items:read", _ITEM, _error_on_missing),
+            *(
+                _Route("GET", path, "items:read", _ITEM, fault)
+                for path, fault in (
+                    ("/unquoted-realm", _unquoted_realm),
+                    ("/empty-list-member", _empty_list_member),
+                    ("/spaces-around-equals", _spaces_around_equals),
+                    ("/needless-escape", _needless_escape),
+                    ("/repeated-error", _repeated_error),
+                    ("/missing-commas", _missing_commas),
+                    ("/basic-challenge", _basic_challenge),
+                    ("/bare-challenge", _bare_challenge),
+                    ("/invalid-request-on-401", _invalid_request_on_401),
+                    ("/expired-without-error", _expired_without_error),
+                    ("/expired-token-code", _expired_token_code),
+                    ("/non-ascii-description", _non_ascii_description),
+                    ("/expired-gets-400", _expired_gets_400),
+                )
+            ),
+            *(
+                _Route("GET", path, "admin", _STATS, fault)
+                for path, fault in (
+                    ("/admin/scope-not-checked", _scope_not_checked),
+                    ("/admin/403-without-error", _403_without_error),
+                    ("/admin/401-for-reader", _401_for_role),
+                    ("/admin/hidden", _hidden_from_role),
+                )
+            ),
+            *(
+                _Route("GET", path, "items:read", _ITEM, fault)
+                for path, fault in (
+                    ("/leaky-refusal", _leaky_refusal),
+                    ("/empty-refusal-body", _empty_refusal_body),
+                    ("/proxy-auth-required", _proxy_auth_required),
+                    ("/empty-token-accepted", _empty_token_accepted),
+                )
+            ),
         ),
         pages={"/login": _LOGIN_PAGE},
     )
@@ -411,11 +719,30 @@ class _DemoApp:
         for name, value in answer.headers:
             response.headers[name] = value
         if answer.challenge is not None:
-            params = (("realm", self.spec.realm), *answer.challenge)
-            response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(
-                f'{k}="{v}"' for k, v in params
+            response.headers[answer.layout.field] = _format_challenge(
+                self.spec.realm, answer.challenge, answer.layout
             )
         return response
+
+
+def _format_challenge(
+    realm: str, params: Iterable[tuple[str, str]], layout: _Layout
+) -> str:
+    """Write a challenge: ``Bearer realm="demo", error="invalid_token"`` in the default layout."""
+    parts = []
+    if layout.realm:
+        value = _quote(realm, layout) if layout.quote_realm else realm
+        parts.append(f"realm{layout.equals}{value}")
+        if layout.empty_member:
+            parts.append("")
+    parts += [f"{name}{layout.equals}{_quote(value, layout)}" for name, value in params]
+    return f"{layout.scheme} {layout.separator.join(parts)}".rstrip()
+
+
+def _quote(value: str, layout: _Layout) -> str:
+    """Write ``value`` as a quoted-string (RFC 9110 §5.6.4)."""
+    escaped = "".join(f"\\{c}" if c in layout.escaped else c for c in value)
+    return f'"{escaped}"'
 
 
 def _json(body: Mapping[str, Any]) -> str:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import http.client
 import logging
+import re
 import socket
 import time
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,14 +21,24 @@ from conformance.model import Secret
 
 @dataclass(frozen=True)
 class Expect:
-    """The status and WWW-Authenticate line (None: absent) a request must get."""
+    """The status and challenge line (None: absent) a request must get.
+
+    ``field`` is where the challenge goes; ``leaks`` says that a refusal
+    carries the protected payload.
+    """
 
     status: int
     challenge: str | None = None
+    field: str = "WWW-Authenticate"
+    leaks: bool = False
 
     def line(self, realm: str) -> str | None:
-        """The WWW-Authenticate line expected from the demo with ``realm``."""
+        """The challenge line expected from the demo with ``realm``."""
         return None if self.challenge is None else self.challenge.format(realm=realm)
+
+    def rewritten(self, edit: Callable[[str], str]) -> Expect:
+        """The same answer with ``edit`` applied to its challenge line."""
+        return replace(self, challenge=None if self.challenge is None else edit(self.challenge))
 
 
 MALFORMED_DESCRIPTION = 'error_description="The Authorization header is malformed"'
@@ -107,20 +118,27 @@ BROKEN_ENDPOINTS = {
     ("GET", "/login-redirect"): "items:read",
     ("GET", "/crash-on-malformed"): "items:read",
     ("GET", "/error-on-missing"): "items:read",
-}
-
-# The planted mistakes of demo-broken: endpoint -> the cases it answers wrongly.
-FAULTS: dict[str, dict[str, Expect]] = {
-    "/no-challenge": {case: NO_CHALLENGE for case in REFUSED},
-    "/forbidden-when-missing": {"missing": Expect(403)},
-    "/expired-accepted": {"expired": GRANTED},
-    "/login-redirect": {"missing": Expect(302)},
-    "/error-on-missing": {"missing": ERROR_WITHOUT_TOKEN},
-    "/crash-on-malformed": {
-        **{case: CRASH for case in MALFORMED_CASES},
-        "other-scheme:basic-alone": CRASH,
-        "other-scheme:token-alone": CRASH,
-    },
+    ("GET", "/unquoted-realm"): "items:read",
+    ("GET", "/empty-list-member"): "items:read",
+    ("GET", "/spaces-around-equals"): "items:read",
+    ("GET", "/needless-escape"): "items:read",
+    ("GET", "/repeated-error"): "items:read",
+    ("GET", "/missing-commas"): "items:read",
+    ("GET", "/basic-challenge"): "items:read",
+    ("GET", "/bare-challenge"): "items:read",
+    ("GET", "/invalid-request-on-401"): "items:read",
+    ("GET", "/expired-without-error"): "items:read",
+    ("GET", "/expired-token-code"): "items:read",
+    ("GET", "/non-ascii-description"): "items:read",
+    ("GET", "/expired-gets-400"): "items:read",
+    ("GET", "/admin/scope-not-checked"): "admin",
+    ("GET", "/admin/403-without-error"): "admin",
+    ("GET", "/admin/401-for-reader"): "admin",
+    ("GET", "/admin/hidden"): "admin",
+    ("GET", "/leaky-refusal"): "items:read",
+    ("GET", "/empty-refusal-body"): "items:read",
+    ("GET", "/proxy-auth-required"): "items:read",
+    ("GET", "/empty-token-accepted"): "items:read",
 }
 
 
@@ -135,6 +153,85 @@ def conformant(case: str, method: str, scope: str) -> Expect:
     if case.startswith("wrong:"):
         return INVALID
     return EXPIRED if case == "expired" else MALFORMED
+
+
+def edited(cases: list[str], edit: Callable[[str], str]) -> dict[str, Expect]:
+    """The conformant answers of an items:read endpoint to ``cases``, challenge lines edited."""
+    return {case: conformant(case, "GET", "items:read").rewritten(edit) for case in cases}
+
+
+def reworded(descriptions: Mapping[str, str]) -> Callable[[str], str]:
+    """An edit that swaps each error_description for another text."""
+
+    def edit(line: str) -> str:
+        for old, new in descriptions.items():
+            line = line.replace(f'error_description="{old}"', f'error_description="{new}"')
+        return line
+
+    return edit
+
+
+# Which requests the demo refuses with 401 (the rest: 400, or granted).
+UNAUTHORIZED = [case for case in REFUSED if conformant(case, "GET", "items:read").status == 401]
+WITH_ERROR = [case for case in REFUSED if "error=" in (conformant(case, "GET", "items:read").challenge or "")]
+WRONG_OR_EXPIRED = [case for case in REFUSED if case.startswith("wrong:") or case == "expired"]
+
+# The planted mistakes of demo-broken: endpoint -> the cases it answers wrongly.
+FAULTS: dict[str, dict[str, Expect]] = {
+    "/no-challenge": {case: NO_CHALLENGE for case in REFUSED},
+    "/forbidden-when-missing": {"missing": Expect(403)},
+    "/expired-accepted": {"expired": GRANTED},
+    "/login-redirect": {"missing": Expect(302)},
+    "/error-on-missing": {"missing": ERROR_WITHOUT_TOKEN},
+    "/crash-on-malformed": {
+        **{case: CRASH for case in MALFORMED_CASES},
+        "other-scheme:basic-alone": CRASH,
+        "other-scheme:token-alone": CRASH,
+    },
+    "/unquoted-realm": edited(REFUSED, lambda line: line.replace('realm="{realm}"', "realm={realm}")),
+    "/empty-list-member": edited(REFUSED, lambda line: line.replace('realm="{realm}"', 'realm="{realm}", ').rstrip()),
+    "/spaces-around-equals": edited(REFUSED, lambda line: line.replace('="', ' = "')),
+    "/needless-escape": edited(
+        WITH_ERROR,
+        reworded(
+            {
+                "The Authorization header is malformed": "The Authorization header isn\\'t well-formed",
+                "The access token is invalid": "The access token isn\\'t valid",
+                "The access token expired": "The access token isn\\'t valid any more",
+            }
+        ),
+    ),
+    "/repeated-error": edited(WITH_ERROR, lambda line: re.sub(r'(error="\w+"), ', r"\1, \1, ", line)),
+    "/missing-commas": {
+        **edited(REFUSED, lambda line: line.replace(", ", " ") + ' scope="items:read"'),
+        **{case: Expect(200, 'Bearer realm="{realm}" scope="items:read"') for case in AUTHORIZATIONS if case.startswith("valid:")},
+    },
+    "/basic-challenge": edited(REFUSED, lambda line: 'Basic realm="{realm}"'),
+    "/bare-challenge": edited(REFUSED, lambda line: "Bearer"),
+    "/invalid-request-on-401": edited(WRONG_OR_EXPIRED, lambda line: line.replace("invalid_token", "invalid_request")),
+    "/expired-without-error": edited(["expired"], lambda line: line.replace('error="invalid_token", ', "")),
+    "/expired-token-code": edited(["expired"], lambda line: line.replace("invalid_token", "expired_token")),
+    "/non-ascii-description": edited(
+        WITH_ERROR,
+        reworded(
+            {
+                "The Authorization header is malformed": "L'en-t\u00eate Authorization est mal form\u00e9",
+                "The access token is invalid": "Le jeton d'acc\u00e8s est invalide",
+                "The access token expired": "Le jeton d'acc\u00e8s a expir\u00e9",
+            }
+        ),
+    ),
+    "/expired-gets-400": {"expired": replace(EXPIRED, status=400)},
+    "/admin/scope-not-checked": {"valid:reader": GRANTED},
+    "/admin/403-without-error": {"valid:reader": Expect(403, 'Bearer realm="{realm}"')},
+    "/admin/401-for-reader": {"valid:reader": replace(insufficient("admin"), status=401)},
+    "/admin/hidden": {"valid:reader": Expect(404)},
+    "/leaky-refusal": {case: replace(conformant(case, "GET", "items:read"), leaks=True) for case in UNAUTHORIZED},
+    "/proxy-auth-required": {
+        case: replace(conformant(case, "GET", "items:read"), status=407, field="Proxy-Authenticate") for case in UNAUTHORIZED
+    },
+    "/empty-token-accepted": {"malformed:scheme-alone": GRANTED, "malformed:empty-token": GRANTED},
+}
 
 
 def rows() -> list[object]:
@@ -269,16 +366,18 @@ def test_endpoint_answers_case_as_specified(
     # When it is sent
     response = send(session, demo, method, path, authorization)
 
-    # Then status and challenge are exactly as specified
-    actual = (response.status_code, response.headers.get("WWW-Authenticate"))
-    assert actual == (expect.status, expect.line(realm_of(demo)))
+    # Then status and challenge, in the field it belongs to, are exactly as specified
+    fields = ("WWW-Authenticate", "Proxy-Authenticate")
+    actual = (response.status_code, *(response.headers.get(f) for f in fields))
+    line = expect.line(realm_of(demo))
+    assert actual == (expect.status, *(line if f == expect.field else None for f in fields))
 
-    # And the payload reaches only requests that were let through
+    # And the payload reaches only requests that were let through (or leaked on purpose)
     if 200 <= response.status_code < 300:
         assert LEAK_MARKER in response.text
         assert response.headers["Cache-Control"] == "no-store"
     else:
-        assert LEAK_MARKER not in response.text
+        assert (LEAK_MARKER in response.text) == expect.leaks
 
 
 # Conformant details beyond status and challenge.
@@ -462,6 +561,53 @@ def test_crash_endpoint_survives_wellformed_values(
     assert response.status_code == 401
 
 
+def test_leaky_refusal_sends_the_payload_with_its_401(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, broken, "GET", "/leaky-refusal")
+
+    assert response.status_code == 401
+    assert response.json() == {
+        "marker": LEAK_MARKER,
+        "endpoint": "GET /leaky-refusal",
+        "role": None,
+        "data": {"id": 1, "name": "first"},
+    }
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer", "Bearer x"])
+def test_empty_refusal_body_refuses_with_no_content(
+    broken: RunningDemo, session: requests.Session, authorization: str | None
+) -> None:
+    response = send(session, broken, "GET", "/empty-refusal-body", authorization)
+
+    assert response.status_code in (400, 401)
+    assert response.content == b""
+
+
+def test_proxy_auth_required_names_the_proxy_status(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    response = send(session, broken, "GET", "/proxy-auth-required")
+
+    assert response.reason == "PROXY AUTHENTICATION REQUIRED"
+    assert "WWW-Authenticate" not in response.headers
+
+
+def test_hidden_endpoint_looks_like_an_unknown_path(
+    broken: RunningDemo, session: requests.Session
+) -> None:
+    # Given a reader's token, which the endpoint hides itself from
+    reader = fill("Bearer {reader}", broken)
+
+    # Then its 404 matches that of a path that does not exist
+    hidden = send(session, broken, "GET", "/admin/hidden", reader)
+    absent = send(session, broken, "GET", "/admin/nowhere", reader)
+
+    assert (hidden.status_code, hidden.content) == (absent.status_code, absent.content)
+    assert hidden.headers["Content-Type"] == absent.headers["Content-Type"]
+
+
 def test_login_page_exists_only_on_broken_demo(
     demo: RunningDemo, session: requests.Session
 ) -> None:
@@ -491,16 +637,12 @@ def test_demo_target_describes_endpoints_and_roles(demo: RunningDemo) -> None:
 
 
 def test_broken_target_lists_one_endpoint_per_fault(broken: RunningDemo) -> None:
-    assert [(e.label, e.roles) for e in broken.target.endpoints] == [
-        ("GET /items", None),
-        ("GET /admin/stats", ("admin",)),
-        ("GET /no-challenge", None),
-        ("GET /forbidden-when-missing", None),
-        ("GET /expired-accepted", None),
-        ("GET /login-redirect", None),
-        ("GET /crash-on-malformed", None),
-        ("GET /error-on-missing", None),
+    expected = [
+        (f"{method} {path}", None if scope == "items:read" else ("admin",))
+        for (method, path), scope in BROKEN_ENDPOINTS.items()
     ]
+
+    assert [(e.label, e.roles) for e in broken.target.endpoints] == expected
     assert broken.target.embedded == "demo-broken"
 
 

@@ -17,6 +17,7 @@ from conformance.demo import RunningDemo, start_demo
 
 pytest_plugins = ["pytester"]
 
+
 def demo_reads() -> dict[str, tuple[str, str | None]]:
     """How demo-broken reads the request of each negative case: case ID -> (kind, Authorization value).
 
@@ -367,3 +368,109 @@ def test_last_failed_reruns_only_the_failures(pytester: pytest.Pytester) -> None
 
     assert first.parseoutcomes()["failed"] == 1 and first.parseoutcomes()["passed"] > 1
     assert again.parseoutcomes()["failed"] == 1 and "passed" not in again.parseoutcomes()
+
+
+# --- every planted mistake, under its requirements -----------------------------------
+
+
+def each(cases: set[str], findings: dict[str, str]) -> dict[str, dict[str, str]]:
+    """The same broken requirements, with their grades, for each of ``cases``."""
+    return {case: findings for case in cases}
+
+
+# Endpoint -> case -> every requirement the case breaks, with its grade (the
+# generated stream aside: what it meets depends on the seed).
+DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
+    "GET /no-challenge": each(REFUSED, {"R9110-401-CHALLENGE": "fail"}),
+    "GET /forbidden-when-missing": each(NO_AUTHORIZATION, {"R9110-401-ON-FAILURE": "fail", "R6750-WWWA-REQUIRED": "fail"}),
+    "GET /expired-accepted": each(EXPIRED, {"R6750-TOKEN-LIFETIME": "fail"}),
+    "GET /login-redirect": each(NO_AUTHORIZATION, {"R9110-401-ON-FAILURE": "fail"}),
+    "GET /crash-on-malformed": each(BAD_REQUEST | NO_SPACE, {"R9110-NO-5XX": "fail"}),
+    "GET /error-on-missing": each(NO_AUTHORIZATION, {"R6750-NO-ERROR-IF-NO-AUTH": "warn"}),
+    "GET /unquoted-realm": each(REFUSED, {"R9110-REALM-QUOTED": "fail"}),
+    "GET /empty-list-member": each(REFUSED, {"R9110-LIST-NO-EMPTY": "fail"}),
+    "GET /spaces-around-equals": each(REFUSED, {"R9110-BWS-SEND": "fail"}),
+    "GET /needless-escape": each(BAD_REQUEST | BAD_TOKEN, {"R9110-QPAIR-SEND": "warn"}),
+    "GET /repeated-error": each(BAD_REQUEST | BAD_TOKEN, {"R9110-PARAM-UNIQUE": "fail", "R6750-ATTR-ONCE": "fail"}),
+    "GET /missing-commas": {
+        **each({"valid:admin", "valid:reader"}, {"R9110-WWWA-NON-401": "info"}),
+        **each(UNAUTHORIZED, {"R9110-401-CHALLENGE": "fail"}),
+        **each(BAD_REQUEST, {"R9110-WWWA-NON-401": "info", "R6750-WWWA-REQUIRED": "fail"}),
+    },
+    "GET /basic-challenge": each(REFUSED, {"R6750-SCHEME": "fail"}),
+    "GET /bare-challenge": {
+        **each(NO_AUTHORIZATION | OTHER_SCHEME, {"R6750-PARAM-REQUIRED": "warn"}),
+        **each(BAD_REQUEST | BAD_TOKEN, {"R6750-PARAM-REQUIRED": "warn", "R6750-ERROR-ON-FAILURE": "warn"}),
+    },
+    "GET /invalid-request-on-401": each(BAD_TOKEN, {"R6750-ERR-INVALID-REQUEST": "warn"}),
+    "GET /expired-without-error": each(EXPIRED, {"R6750-ERROR-ON-FAILURE": "warn"}),
+    "GET /expired-token-code": each(EXPIRED, {"R6750-ERROR-VALUES": "fail", "R6750-ERR-INVALID-TOKEN": "warn"}),
+    "GET /non-ascii-description": each(BAD_REQUEST | BAD_TOKEN, {"R6750-ATTR-CHARSET": "fail"}),
+    "GET /expired-gets-400": each(EXPIRED, {"R9110-401-ON-FAILURE": "warn", "R6750-ERR-INVALID-REQUEST": "warn"}),
+    "GET /admin/scope-not-checked": each({"unprivileged:reader"}, {"R6749-RS-VALIDATE": "fail"}),
+    "GET /admin/403-without-error": each({"unprivileged:reader"}, {"R6750-ERR-INSUFFICIENT-SCOPE": "warn"}),
+    "GET /admin/401-for-reader": each({"unprivileged:reader"}, {"R6750-ERR-INSUFFICIENT-SCOPE": "warn"}),
+    "GET /leaky-refusal": each(UNAUTHORIZED, {"R6749-RS-VALIDATE": "fail"}),
+    "GET /empty-refusal-body": each(REFUSED, {"R9110-4XX-BODY": "warn"}),
+    "GET /proxy-auth-required": each(UNAUTHORIZED, {"R9110-407-PROXY-ONLY": "fail", "R9110-401-ON-FAILURE": "fail", "R6750-WWWA-REQUIRED": "fail"}),
+    "GET /empty-token-accepted": each(BEARER_ALONE, {"R6750-HDR-SYNTAX": "fail"}),
+}
+
+# What a check can cite that demo-broken, a Bearer API with opaque tokens, does not break.
+NOT_PLANTED_PREFIXES = ("R7616-", "R7617-", "R7519-", "R8725-")  # Digest, Basic, JWT claims and signatures
+NOT_PLANTED = {
+    "R9110-401-MEANS-REFUSED": "cited for API-key targets only",
+    "R9110-403-INADEQUATE": "cited for non-Bearer targets only",
+    "R6750-HDR-SUPPORT": "a refused control makes the endpoint's other cases errors; unit-tested in test_checks.py",
+    "R9110-403-SEMANTICS": "no common API answers an unprivileged token with another 4xx; unit-tested in test_checks.py",
+    "R9110-FIELD-TOO-LARGE": "http.server answers the 64 KiB line with 431 before the app sees it",
+    "R9110-FIELD-CTL": "needs a 2xx to a generated value with a control character, which holds no real token",
+}
+# Cited only as passed findings: demo-broken shows them passing.
+PASS_ONLY = {"R9110-400-SYNTAX", "R9110-404-HIDE"}
+
+
+def citable_requirements() -> set[str]:
+    """Every requirement ID a check can cite: literal in checks.py, or a syntax fault's in challenges.py."""
+    import conformance.challenges
+    import conformance.checks
+
+    cited: set[str] = set()
+    for module in (conformance.checks, conformance.challenges):
+        source = Path(module.__file__ or "").read_text(encoding="utf-8")
+        cited |= set(re.findall(r'"(R[0-9A-Z]+-[A-Z0-9-]+)"', source))
+    return cited
+
+
+def test_demo_broken_reports_each_mistake_under_its_requirements(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo-broken", "-k", "not generated", "-p", "no:cacheprovider")
+
+    # Every case breaks exactly the requirements of its planted mistake, at their grades...
+    report = load_report(pytester.path / "reports", "demo-broken")
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    passed: set[tuple[str, str, str]] = set()
+    for result in report["results"]:
+        broken = {f["requirement"]: f["grade"] for f in result["findings"] if not f["passed"]}
+        if broken:
+            found.setdefault(result["endpoint"], {})[result["id"]] = broken
+        passed |= {(result["endpoint"], result["id"], f["requirement"]) for f in result["findings"] if f["passed"]}
+    assert found == DEMO_BROKEN_FINDINGS
+
+    # ...and the rules that only ever pass are seen passing.
+    assert ("GET /admin/hidden", "unprivileged:reader", "R9110-404-HIDE") in passed
+    assert {("GET /items", case, "R9110-400-SYNTAX") for case in BAD_REQUEST} <= passed
+
+
+def test_failing_cases_are_those_with_a_failing_finding() -> None:
+    # The two tables of demo-broken agree; only the generated stream is in one of them.
+    failing = {endpoint: {case for case, found in cases.items() if "fail" in found.values()} for endpoint, cases in DEMO_BROKEN_FINDINGS.items()}
+
+    assert {endpoint: cases for endpoint, cases in failing.items() if cases} == {endpoint: cases - GENERATED for endpoint, cases in DEMO_BROKEN_FAILURES.items()}
+
+
+def test_demo_broken_breaks_every_rule_a_bearer_api_can() -> None:
+    broken = {requirement for cases in DEMO_BROKEN_FINDINGS.values() for found in cases.values() for requirement in found}
+    not_planted = {r for r in citable_requirements() if r.startswith(NOT_PLANTED_PREFIXES)} | set(NOT_PLANTED)
+
+    assert citable_requirements() - not_planted - PASS_ONLY == broken
+
