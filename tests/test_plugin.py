@@ -474,3 +474,24 @@ def test_demo_broken_breaks_every_rule_a_bearer_api_can() -> None:
 
     assert citable_requirements() - not_planted - PASS_ONLY == broken
 
+
+def test_waived_finding_shows_as_waived_in_both_reports(pytester: pytest.Pytester) -> None:
+    # Given a target that opts out of the challenge rule, with its reason
+    pytester.makefile(".yaml", targets='targets:\n  dbw:\n    embedded: demo-broken\n    waive: {R9110-401-CHALLENGE: "gateway strips it"}\n')
+
+    # When the 401 without a challenge is audited
+    pytester.runpytest("--target=dbw", "-k", "no-challenge-missing", "-p", "no:cacheprovider")
+
+    # Then the JSON report has the finding waived (not passed) and the case passing
+    report = load_report(pytester.path / "reports", "dbw")
+    [result] = report["results"]
+    waived = [(f["requirement"], f["passed"], f["waived"]) for f in result["findings"] if f["waived"]]
+    assert (result["endpoint"], result["id"], result["outcome"]) == ("GET /no-challenge", "missing", "pass")
+    assert waived == [("R9110-401-CHALLENGE", False, "gateway strips it")]
+    assert (report["summary"]["waived"], report["summary"]["warnings"]) == (1, 0)
+
+    # And the HTML report lists it among the waived findings with the reason
+    html = (pytester.path / "reports" / "dbw.html").read_text(encoding="utf-8")
+    section = html[html.index('<section id="waived">') :]
+    section = section[: section.index("</section>")]
+    assert "R9110-401-CHALLENGE" in section and "waived: gateway strips it" in section
