@@ -475,12 +475,13 @@ def test_demo_broken_breaks_every_rule_a_bearer_api_can() -> None:
     assert citable_requirements() - not_planted - PASS_ONLY == broken
 
 
-def test_waived_finding_shows_as_waived_in_both_reports(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_waived_finding_shows_as_waived_in_both_reports(pytester: pytest.Pytester, workers: tuple[str, ...]) -> None:
     # Given a target that opts out of the challenge rule, with its reason
     pytester.makefile(".yaml", targets='targets:\n  dbw:\n    embedded: demo-broken\n    waive: {R9110-401-CHALLENGE: "gateway strips it"}\n')
 
     # When the 401 without a challenge is audited
-    pytester.runpytest("--target=dbw", "-k", "no-challenge-missing", "-p", "no:cacheprovider")
+    pytester.runpytest("--target=dbw", "-k", "no-challenge-missing", "-p", "no:cacheprovider", *workers)
 
     # Then the JSON report has the finding waived (not passed) and the case passing
     report = load_report(pytester.path / "reports", "dbw")
