@@ -46,6 +46,12 @@ WRONG_PASSWORD = "wrong:wrong-password"
 UNKNOWN_USER = "wrong:unknown-user"
 EXPIRED = "expired"
 
+# A server that answers the 64 KiB `malformed:over-long` header and resets the
+# connection (Node) sometimes leaves the transport a pooled connection that is
+# already dead: the next case (`wrong:random-token`, `wrong:wrong-password`)
+# then errs with "connection reset by the server" about once in 20 runs. The
+# audit fixture retries such a run once (the stale-connection gap).
+
 # Cases the suite has no variant for yet; each gap names what would expose the fault.
 GAP_SCHEME_CASE = (
     "gap: no valid-credential variant with the scheme in another letter case "
@@ -80,15 +86,18 @@ class Scenario:
     ``caught`` maps ``"<METHOD /path> <case id>"`` to the requirement the case
     must fail with; ``right`` lists cases that must pass; ``tolerated`` lists
     requirements a twin or control may still break through a separate fault.
+    A control with ``whole_target=False`` is about one behaviour of a server
+    that has faults elsewhere: only its ``right`` cases must pass.
     """
 
     id: str
     group: str
     targets: str
     target: str
-    caught: dict[str, str] = field(default_factory=dict)
+    caught: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
     right: tuple[str, ...] = ()
     tolerated: tuple[str, ...] = ()
+    whole_target: bool = True
     gap: str | None = None
 
 
@@ -569,7 +578,8 @@ FAULTS = [
         "old-vulnerable",
         "old",
         "bug-22-drf-3.10-basic-utf8",
-        caught={"GET /basic/ valid:bob": "R7617-CREDS-FORMAT"},
+        # Reported today under R7617-CREDS-FORMAT; R7617-UTF8 is the precise rule (see below).
+        caught={"GET /basic/ valid:bob": ("R7617-CREDS-FORMAT", "R7617-UTF8")},
         right=_cases("GET /basic/", "valid:alice", MISSING, WRONG_PASSWORD, NO_COLON),
     ),
     Scenario(
@@ -626,7 +636,9 @@ TWINS = [
         "old-fixed",
         "old",
         "twin-bug-14-django-oauth-toolkit-1.1.2",
-        tolerated=("R9110-401-CHALLENGE",),
+        # DOT 1.1 also compares the auth type with "Basic" case-sensitively, so
+        # `basic <client credentials>` is refused (R9110-SCHEME-CASE, once the suite sends it).
+        tolerated=("R9110-401-CHALLENGE", "R9110-SCHEME-CASE"),
     ),
     # oauth2-proxy's documented AJAX behaviour: 401 + `Bearer realm="oauth2-proxy"`
     # for a request that does not accept HTML.
@@ -687,7 +699,19 @@ CONTROLS = [
         right=("GET /admin-only/ unprivileged:bob",),
     ),
     # simplejwt 5.3.1: no creds / garbage token → 401 `Bearer realm="api"`.
-    Scenario("CONTROL-simplejwt", "modern", "modern", "bug-20-simplejwt"),
+    # (its refusal of `bearer <valid>` is BUG-20, tolerated here)
+    Scenario(
+        "CONTROL-simplejwt",
+        "modern",
+        "modern",
+        "bug-20-simplejwt",
+        right=(
+            "GET /jwt/ missing",
+            "GET /jwt/ malformed:garbage",
+            "GET /jwt/ wrong:random-token",
+        ),
+        tolerated=("R9110-SCHEME-CASE",),
+    ),
     # nginx auth_basic: missing / wrong / `Basic %%%` / no colon / `Bearer abc` →
     # 401 `Basic realm="api"`; 64 KiB of credentials → 400 "Request Header Or
     # Cookie Too Large" (an allowed 4xx).
@@ -732,6 +756,7 @@ CONTROLS = [
         "node",
         "bug-06-passport-jwt",
         right=("GET /p valid:bob:lowercase-scheme",),
+        whole_target=False,
         gap=GAP_SCHEME_CASE,
     ),
     Scenario(
@@ -740,6 +765,7 @@ CONTROLS = [
         "node",
         "bug-07-express-jwt",
         right=("GET /p valid:bob:lowercase-scheme",),
+        whole_target=False,
         gap=GAP_SCHEME_CASE,
     ),
     Scenario(
@@ -793,20 +819,29 @@ def audit(
                 TARGETS_DIR / f"{scenario.targets}.yaml", pytester.path / "targets.yaml"
             )
 
-        pytester.runpytest(
-            f"--target={scenario.target}",
-            "-p",
-            "no:cacheprovider",
-            "--conformance-timeout=10",
-        )
-        report: dict[str, Any] = json.loads(
-            (pytester.path / "reports" / f"{scenario.target}.json").read_text(
-                encoding="utf-8"
-            )
-        )
+        report = _run_plugin(pytester, scenario.target)
+        if any(_reset_by_server(result) for result in report["results"]):
+            # The stale-connection gap: one retry, so that the transport's flake does
+            # not make these tests flaky; a second reset fails the scenario.
+            report = _run_plugin(pytester, scenario.target)
         return report
 
     return run
+
+
+def _run_plugin(pytester: pytest.Pytester, target: str) -> dict[str, Any]:
+    pytester.runpytest(
+        f"--target={target}", "-p", "no:cacheprovider", "--conformance-timeout=10"
+    )
+    path = pytester.path / "reports" / f"{target}.json"
+    report: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return report
+
+
+def _reset_by_server(result: dict[str, Any]) -> bool:
+    return result["outcome"] == "error" and "connection reset by the server" in (
+        result.get("message") or ""
+    )
 
 
 def _results(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -836,7 +871,8 @@ def _assert_caught_and_right(
         for key, requirement in scenario.caught.items()
         if key not in results
         or results[key]["outcome"] != "fail"
-        or requirement not in _failing_requirements(results[key])
+        or not _failing_requirements(results[key])
+        & set((requirement,) if isinstance(requirement, str) else requirement)
     }
     assert not missed, (
         f"{scenario.id}: faults not reported with the expected requirement {scenario.caught}: {missed}"
@@ -870,6 +906,8 @@ def test_fault_is_caught(audit, scenario: Scenario) -> None:
 def _assert_no_false_alarm(scenario: Scenario, report: dict[str, Any]) -> None:
     results = _results(report)
     _assert_caught_and_right(scenario, results)
+    if not scenario.whole_target:
+        return
 
     unexpected = {
         key: _describe(result)
