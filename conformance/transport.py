@@ -109,9 +109,19 @@ class Transport:
 
         started = time.perf_counter()
         try:
-            response = self._session.send(
-                prepared, allow_redirects=False, stream=True, timeout=self.timeout
-            )
+            try:
+                response = self._session.send(prepared, allow_redirects=False, stream=True, timeout=self.timeout)
+            except requests.ConnectionError as exc:
+                if _connection_reason(exc) not in _STALE_CONNECTION_REASONS:
+                    raise
+                # A kept-alive connection the server closed after the last
+                # answer (some do after refusing an over-long header) fails
+                # the next request before it is read: retry once, afresh.
+                logger.debug("%s %s: %s; retrying on a new connection", probe.method, probe.url, _connection_reason(exc))
+                self._session.close()
+                prepared = self._session.prepare_request(request)
+                _set_header_lines(prepared, lines)
+                response = self._session.send(prepared, allow_redirects=False, stream=True, timeout=self.timeout)
         except requests.Timeout as exc:
             raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
         except requests.ConnectionError as exc:
@@ -255,6 +265,11 @@ def _header_lines(response: requests.Response) -> list[tuple[str, str]]:
     if isinstance(raw_headers, HTTPHeaderDict):
         return list(raw_headers.iteritems())
     return list(response.headers.items())
+
+
+_STALE_CONNECTION_REASONS = frozenset(
+    {"connection reset by the server", "the server closed the connection without answering"}
+)
 
 
 def _connection_reason(exc: requests.ConnectionError) -> str:

@@ -1,0 +1,148 @@
+"""The transport against real sockets on 127.0.0.1: what it sends, reads and refuses to do."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable, Iterator
+
+import pytest
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+from conformance.errors import TransportError
+from conformance.model import Probe
+from conformance.transport import Transport
+
+Handler = Callable[[Request], Response]
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Handler], str]]:
+    """Start a werkzeug app on a free port and return its base URL."""
+    servers = []
+
+    def start(handler: Handler) -> str:
+        server = make_server("127.0.0.1", 0, Request.application(handler), threaded=True)  # type: ignore[arg-type]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_port}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def transport() -> Iterator[Transport]:
+    client = Transport(timeout=5, max_body=1024)
+    yield client
+    client.close()
+
+
+def test_redirect_is_returned_not_followed(serve: Callable[[Handler], str], transport: Transport) -> None:
+    base = serve(lambda request: Response("", 302, {"Location": "http://elsewhere.invalid/login"}))
+
+    exchange = transport.send(Probe("GET", base + "/p", headers=(("Authorization", "Bearer t"),)))
+
+    assert exchange.status == 302
+    assert exchange.location == "http://elsewhere.invalid/login"
+
+
+def test_repeated_challenge_lines_stay_apart(serve: Callable[[Handler], str], transport: Transport) -> None:
+    def challenge(request: Request) -> Response:
+        response = Response("no", 401)
+        response.headers.add("WWW-Authenticate", 'Basic realm="a"')
+        response.headers.add("WWW-Authenticate", 'Bearer realm="b"')
+        return response
+
+    exchange = transport.send(Probe("GET", serve(challenge) + "/p"))
+
+    assert exchange.www_authenticate == ['Basic realm="a"', 'Bearer realm="b"']
+
+
+def test_body_is_read_up_to_the_bound(serve: Callable[[Handler], str], transport: Transport) -> None:
+    base = serve(lambda request: Response("x" * 10_000, 401))
+
+    exchange = transport.send(Probe("GET", base + "/big"))
+
+    assert (len(exchange.body), exchange.body_truncated) == (1024, True)
+
+
+def test_cookies_set_by_a_server_are_not_replayed(serve: Callable[[Handler], str], transport: Transport) -> None:
+    def session(request: Request) -> Response:
+        response = Response(request.cookies.get("sid", "none"))
+        response.set_cookie("sid", "authenticated")
+        return response
+
+    base = serve(session)
+    transport.send(Probe("GET", base + "/login"))
+    second = transport.send(Probe("GET", base + "/me"))
+
+    assert second.body == b"none"
+
+
+def test_two_authorization_lines_are_sent_as_two(transport: Transport) -> None:
+    # A raw socket, because WSGI servers merge repeated fields before the app sees them.
+    listener = socket.create_server(("127.0.0.1", 0))
+    received: list[bytes] = []
+
+    def capture() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            received.append(connection.recv(65536))
+            connection.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=capture, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/p"
+
+    transport.send(Probe("GET", url, headers=(("Authorization", "Bearer a"), ("Authorization", "Bearer b"))))
+    thread.join(timeout=5)
+    listener.close()
+
+    lines = received[0].split(b"\r\n")
+    assert [line for line in lines if line.lower().startswith(b"authorization:")] == [b"Authorization: Bearer a", b"Authorization: Bearer b"]
+
+
+def test_refused_connection_names_no_query_secret() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    client = Transport(timeout=2)
+
+    with pytest.raises(TransportError) as caught:
+        client.send(Probe("GET", f"http://127.0.0.1:{port}/items", params=(("api_key", "sekrit-key-123"),)))
+    client.close()
+
+    assert "connection refused" in str(caught.value)
+    assert "sekrit-key-123" not in str(caught.value)
+
+
+def test_connection_closed_after_keep_alive_is_retried_once() -> None:
+    # Given a server that answers each connection once, claims keep-alive,
+    # and then closes it, as some do after refusing an over-long header.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer_once_per_connection() -> None:
+        for _ in range(2):
+            connection, _ = listener.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 2\r\n\r\nno")
+
+    thread = threading.Thread(target=answer_once_per_connection, daemon=True)
+    thread.start()
+    client = Transport(timeout=5)
+
+    # When two requests go out on what the client thinks is one live connection...
+    first = client.send(Probe("GET", f"http://127.0.0.1:{port}/a"))
+    second = client.send(Probe("GET", f"http://127.0.0.1:{port}/b"))
+    client.close()
+    thread.join(timeout=5)
+    listener.close()
+
+    # ...both are answered.
+    assert (first.status, second.status) == (401, 401)
