@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from . import __name__ as _package_name
-from .cases import MissingCredential, generate_cases, generated_cases
+from .cases import MissingCredential, control_case, generate_cases, generated_cases
 from .checks import judge, judge_no_answer
 from .errors import (
     ConformanceFailure,
@@ -402,8 +402,9 @@ def assert_conformant(evidence: Evidence) -> None:
     if verdict.outcome == "pass":
         return
     message = failure_message(evidence)
-    if evidence.case.is_control:
-        raise ControlFailed(message + f"\n  every other case of {evidence.case.endpoint.label} is reported as an error")
+    case = evidence.case
+    if case == control_case(evidence.target, case.endpoint):
+        raise ControlFailed(message + f"\n  every other case of {case.endpoint.label} is reported as an error")
     raise ConformanceFailure(message)
 
 
