@@ -1,8 +1,11 @@
 """The embedded reference APIs that `--target=demo` and `--target=demo-broken` start in-process.
 
 Both are Bearer-token APIs (RFC 6750) served by werkzeug on a free port of
-127.0.0.1. Every start mints fresh random tokens for the roles `admin` and
-`reader` and an already expired one, so no credential outlives the run.
+127.0.0.1. Every start signs fresh JWTs (HS256, under a secret of its own
+that the target exposes as ``jwt.key``) for the roles `admin` and `reader`
+and an already expired one, so no credential outlives the run. A token is
+valid only if it is one the start issued: any other JWT, however well
+signed, is an unknown token.
 
 `demo` is fully conformant (realm `demo`). Every protected endpoint answers:
 
@@ -64,6 +67,9 @@ answers it.
 | `GET /empty-refusal-body` | every 400 and 401 has an empty body (RFC 9110 §15.5, warning) |
 | `GET /proxy-auth-required` | every 401 is a 407 with the challenge in `Proxy-Authenticate` (RFC 9110 §15.5.8) |
 | `GET /empty-token-accepted` | `Bearer` with no token is served as anonymous, with a 200 (RFC 6750 §2.1) |
+| `GET /jwt/alg-none-accepted` | a JWT whose header says `alg: none` is taken without a signature (RFC 8725 §3.1) |
+| `GET /jwt/signature-not-verified` | a JWT's claims are read and checked, its signature never (RFC 8725 §3.3) |
+| `GET /jwt/exp-not-checked` | a JWT's signature is checked, its `exp` and `nbf` never (RFC 7519 §4.1.4, §4.1.5) |
 """
 
 from __future__ import annotations
@@ -71,7 +77,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import secrets
 import socket
 import threading
 import time
@@ -82,8 +87,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from . import demo_jwt
 from .errors import TargetStartError
-from .model import Endpoint, Secret, Target
+from .model import Endpoint, JwtSettings, Secret, Target
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -102,6 +108,8 @@ _ROLE_SCOPES: Mapping[str, tuple[str, ...]] = {
     "reader": ("items:read",),
 }
 _EXPIRED_ROLE = "admin"
+# Valid tokens outlive any run; each start issues new ones.
+_LIFETIME = 24 * 3600
 
 # RFC 9110 §11.1 (auth-scheme = token) and §11.2/§11.4 (1*SP then token68).
 _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(.*)", re.DOTALL)
@@ -561,6 +569,25 @@ def _with_description(answer: _Answer, text: str) -> _Answer:
     return replace(answer, challenge=challenge, body=body)
 
 
+@dataclass
+class _JwtMistake:
+    """Grant what a careless JWT verifier lets through (demo_jwt.py names the mistakes).
+
+    ``secret`` is the start's signing secret, bound when the demo starts.
+    """
+
+    mistake: demo_jwt.Mistake
+    secret: str = ""
+
+    def __call__(self, presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+        if presented.kind not in ("unknown", "expired") or presented.value is None:
+            return answer
+        role = demo_jwt.careless_role(presented.value.split()[-1], self.secret, self.mistake)
+        if role is not None and route.scope in _ROLE_SCOPES.get(role, ()):
+            return _granted(route, role)
+        return answer
+
+
 _ITEMS = {"items": [{"id": 1, "name": "first"}, {"id": 2, "name": "second"}]}
 _ITEM = {"id": 1, "name": "first"}
 _STATS = {"users": 2, "requests_today": 1234}
@@ -637,6 +664,9 @@ def _spec_demo_broken() -> _ApiSpec:
                     ("/empty-refusal-body", _empty_refusal_body),
                     ("/proxy-auth-required", _proxy_auth_required),
                     ("/empty-token-accepted", _empty_token_accepted),
+                    ("/jwt/alg-none-accepted", _JwtMistake("alg-none")),
+                    ("/jwt/signature-not-verified", _JwtMistake("unverified")),
+                    ("/jwt/exp-not-checked", _JwtMistake("exp-unchecked")),
                 )
             ),
         ),
@@ -801,10 +831,14 @@ def start_demo(name: str) -> RunningDemo:
         )
     spec = make_spec()
 
-    tokens = {role: secrets.token_urlsafe(32) for role in _ROLE_SCOPES}
-    expired = secrets.token_urlsafe(32)
+    secret, now = demo_jwt.new_secret(), time.time()
+    for route in spec.routes:
+        if isinstance(route.fault, _JwtMistake):
+            route.fault.secret = secret
+    tokens = {role: demo_jwt.issue(role, scopes, secret, now, _LIFETIME) for role, scopes in _ROLE_SCOPES.items()}
+    expired = demo_jwt.issue(_EXPIRED_ROLE, _ROLE_SCOPES[_EXPIRED_ROLE], secret, now, -3600)
     grants = {token: _Grant(role) for role, token in tokens.items()}
-    grants[expired] = _Grant(_EXPIRED_ROLE, expires_at=time.time() - 3600)
+    grants[expired] = _Grant(_EXPIRED_ROLE, expires_at=now - 3600)
 
     try:
         server = make_server(
@@ -835,6 +869,7 @@ def start_demo(name: str) -> RunningDemo:
         endpoints=tuple(route.endpoint for route in spec.routes),
         credentials={role: Secret(token) for role, token in tokens.items()},
         expired=Secret(expired),
+        jwt=JwtSettings(Secret(secret), demo_jwt.ALGORITHM),
         embedded=name,
         leak_marker=LEAK_MARKER,
     )

@@ -11,12 +11,15 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
+import jwt
 import pytest
 import requests
 
+from conformance import demo_jwt
+from conformance.cases import build_probe
 from conformance.demo import EMBEDDED_NAMES, LEAK_MARKER, RunningDemo, start_demo
 from conformance.errors import TargetStartError
-from conformance.model import Secret
+from conformance.model import Case, Endpoint, Secret
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,9 @@ BROKEN_ENDPOINTS = {
     ("GET", "/empty-refusal-body"): "items:read",
     ("GET", "/proxy-auth-required"): "items:read",
     ("GET", "/empty-token-accepted"): "items:read",
+    ("GET", "/jwt/alg-none-accepted"): "items:read",
+    ("GET", "/jwt/signature-not-verified"): "items:read",
+    ("GET", "/jwt/exp-not-checked"): "items:read",
 }
 
 
@@ -231,6 +237,8 @@ FAULTS: dict[str, dict[str, Expect]] = {
         case: replace(conformant(case, "GET", "items:read"), status=407, field="Proxy-Authenticate") for case in UNAUTHORIZED
     },
     "/empty-token-accepted": {"malformed:scheme-alone": GRANTED, "malformed:empty-token": GRANTED},
+    # The demo's own expired token is a well-signed JWT past its exp.
+    "/jwt/exp-not-checked": {"expired": GRANTED},
 }
 
 
@@ -655,9 +663,46 @@ def test_credentials_are_distinct_masked_secrets(demo: RunningDemo) -> None:
     ]
 
     assert list(target.credentials) == ["admin", "reader"]
-    assert all(isinstance(s, Secret) and len(s) == 43 for s in secrets)
+    assert all(isinstance(s, Secret) and s.reveal().count(".") == 2 for s in secrets)
     assert len(set(secrets)) == 3
     assert all(s.reveal() not in repr(target) for s in secrets if isinstance(s, Secret))
+
+
+def test_tokens_are_jwts_signed_with_the_exposed_key(demo: RunningDemo) -> None:
+    # Issue 4: the target's jwt.key lets the suite mint re-signed variants.
+    target = demo.target
+    assert target.jwt is not None and target.jwt.key is not None and target.jwt.algorithm == "HS256"
+    key = target.jwt.key.reveal()
+    admin = target.credentials["admin"]
+    assert isinstance(admin, Secret) and isinstance(target.expired, Secret)
+
+    claims = jwt.decode(admin.reveal(), key, algorithms=["HS256"], audience=demo_jwt.AUDIENCE, issuer=demo_jwt.ISSUER)
+    assert (claims["role"], claims["scope"]) == ("admin", "items:read items:write admin")
+    with pytest.raises(jwt.ExpiredSignatureError):
+        jwt.decode(target.expired.reveal(), key, algorithms=["HS256"], audience=demo_jwt.AUDIENCE)
+    assert key not in repr(target)
+
+
+@pytest.mark.parametrize(
+    ("path", "variant", "status"),
+    [
+        ("/items", "wrong:alg-none", 401),
+        ("/jwt/alg-none-accepted", "wrong:alg-none", 200),
+        ("/jwt/alg-none-accepted", "wrong:bad-signature", 401),
+        ("/jwt/signature-not-verified", "wrong:tampered-claims", 200),
+        ("/jwt/signature-not-verified", "expired:exp-passed", 401),
+        ("/jwt/exp-not-checked", "expired:exp-passed", 200),
+        ("/jwt/exp-not-checked", "wrong:signature-stripped", 401),
+    ],
+)
+def test_jwt_mistakes_let_through_their_variants_only(broken: RunningDemo, path: str, variant: str, status: int) -> None:
+    target = broken.target
+    kind, name = variant.split(":")
+    probe = build_probe(target, Case(target.name, Endpoint("GET", path), kind, name))  # type: ignore[arg-type]
+
+    response = requests.get(probe.url, headers=dict(probe.headers), timeout=5)
+
+    assert response.status_code == status
 
 
 def test_each_start_mints_fresh_tokens_and_port() -> None:

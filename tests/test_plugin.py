@@ -27,12 +27,18 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
     """
     import secrets
 
+    from conformance import demo_jwt
     from conformance.cases import build_probe, generate_cases, generated_cases
     from conformance.demo import _classify
-    from conformance.model import Endpoint, Secret, Target
+    from conformance.model import Endpoint, JwtSettings, Secret, Target
 
-    tokens = {role: Secret(secrets.token_urlsafe(32)) for role in ("admin", "reader")}
-    model = Target("demo-broken", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/x"),), tokens, expired=Secret(secrets.token_urlsafe(32)))
+    # The demos issue JWTs, so their targets get the JWT variants too.
+    key = secrets.token_urlsafe(32)
+    tokens = {role: Secret(demo_jwt.issue(role, (), key, 0.0, 3600)) for role in ("admin", "reader")}
+    model = Target(
+        "demo-broken", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/x"),), tokens,
+        expired=Secret(demo_jwt.issue("admin", (), key, 0.0, -3600)), jwt=JwtSettings(Secret(key), demo_jwt.ALGORITHM),
+    )
     reads: dict[str, tuple[str, str | None]] = {}
     for case in generated_cases(model):
         reads[case.id] = ("generated", None)
@@ -50,7 +56,12 @@ NO_AUTHORIZATION = {case for case, (kind, _) in READS.items() if kind == "missin
 OTHER_SCHEME = {case for case, (kind, _) in READS.items() if kind == "other_scheme"}
 BAD_REQUEST = {case for case, (kind, _) in READS.items() if kind == "malformed"}
 BAD_TOKEN = {case for case, (kind, _) in READS.items() if kind == "unknown"}
-EXPIRED = {case for case in BAD_TOKEN if case.split(":")[0] == "expired"}
+# The expired token the demo issued; minted JWT variants are tokens it never issued.
+EXPIRED = {case for case in BAD_TOKEN if case == "expired"}
+# What each of demo-broken's JWT mistakes lets through (see conformance/demo_jwt.py).
+JWT_ALG_NONE = {"wrong:alg-none"}
+JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char"}
+JWT_EXP_UNCHECKED = {"expired", "expired:exp-passed", "expired:not-yet-valid"}
 GENERATED = {case for case, (kind, _) in READS.items() if kind == "generated"}
 # What the demo refuses with 401 (challenged) and with 400 or 401 (challenged).
 UNAUTHORIZED = NO_AUTHORIZATION | OTHER_SCHEME | BAD_TOKEN
@@ -78,6 +89,9 @@ DEMO_BROKEN_FAILURES = {
     "GET /leaky-refusal": UNAUTHORIZED | GENERATED,
     "GET /proxy-auth-required": UNAUTHORIZED | GENERATED,
     "GET /empty-token-accepted": BEARER_ALONE,
+    "GET /jwt/alg-none-accepted": JWT_ALG_NONE,
+    "GET /jwt/signature-not-verified": JWT_UNVERIFIED,
+    "GET /jwt/exp-not-checked": JWT_EXP_UNCHECKED,
 }
 
 
@@ -164,7 +178,7 @@ def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
 def test_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=76)
+    result.assert_outcomes(passed=116)
     report = load_report(pytester.path / "reports", "demo")
     assert report["summary"]["verdict"] == "conformant"
     assert report["summary"]["fail"] == report["summary"]["error"] == 0
@@ -414,11 +428,25 @@ DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "GET /empty-refusal-body": each(REFUSED, {"R9110-4XX-BODY": "warn"}),
     "GET /proxy-auth-required": each(UNAUTHORIZED, {"R9110-407-PROXY-ONLY": "fail", "R9110-401-ON-FAILURE": "fail", "R6750-WWWA-REQUIRED": "fail"}),
     "GET /empty-token-accepted": each(BEARER_ALONE, {"R6750-HDR-SYNTAX": "fail"}),
+    "GET /jwt/alg-none-accepted": each(JWT_ALG_NONE, {"R8725-ALG-NONE": "fail"}),
+    "GET /jwt/signature-not-verified": {
+        **each({"wrong:bad-signature", "wrong:signature-stripped", "wrong:tampered-claims"}, {"R8725-VERIFY-ALL": "fail"}),
+        **each(JWT_ALG_NONE, {"R8725-ALG-NONE": "fail"}),
+        **each({"wrong:flipped-char"}, {"R6749-RS-VALIDATE": "fail"}),
+    },
+    "GET /jwt/exp-not-checked": {
+        **each({"expired"}, {"R6750-TOKEN-LIFETIME": "fail"}),
+        **each({"expired:exp-passed"}, {"R7519-EXP": "fail"}),
+        **each({"expired:not-yet-valid"}, {"R7519-NBF": "fail"}),
+    },
 }
 
 # What a check can cite that demo-broken, a Bearer API with opaque tokens, does not break.
-NOT_PLANTED_PREFIXES = ("R7616-", "R7617-", "R7519-", "R8725-")  # Digest, Basic, JWT claims and signatures
+NOT_PLANTED_PREFIXES = ("R7616-", "R7617-")  # Digest, Basic
 NOT_PLANTED = {
+    "R7519-AUD": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
+    "R8725-ISS": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
+    "R8725-ALG-CONFUSION": "the demos sign with HS256, which has no public key to confuse",
     "R9110-401-MEANS-REFUSED": "cited for API-key targets only",
     "R9110-403-INADEQUATE": "cited for non-Bearer targets only",
     "R6750-HDR-SUPPORT": "a refused control makes the endpoint's other cases errors; unit-tested in test_checks.py",
