@@ -66,6 +66,7 @@ answers it.
 | `GET /leaky-refusal` | every 401 carries the protected payload (RFC 6749 §7) |
 | `GET /empty-refusal-body` | every 400 and 401 has an empty body (RFC 9110 §15.5, warning) |
 | `GET /proxy-auth-required` | every 401 is a 407 with the challenge in `Proxy-Authenticate` (RFC 9110 §15.5.8) |
+| `GET /case-sensitive-scheme` | `bearer` and `BEARER` are refused as another scheme would be: 401 `Bearer realm="demo-broken"` (RFC 9110 §11.1) |
 | `GET /empty-token-accepted` | `Bearer` with no token is served as anonymous, with a 200 (RFC 6750 §2.1) |
 | `GET /jwt/alg-none-accepted` | a JWT whose header says `alg: none` is taken without a signature (RFC 8725 §3.1) |
 | `GET /jwt/signature-not-verified` | a JWT's claims are read and checked, its signature never (RFC 8725 §3.3) |
@@ -513,6 +514,19 @@ def _proxy_auth_required(
     return answer
 
 
+# Reading the Authorization field (RFC 9110 §11.1, RFC 6750 §2.1).
+
+
+def _case_sensitive_scheme(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Match the scheme as written, so that ``bearer`` and ``BEARER`` count as another scheme."""
+    scheme = (presented.value or "").split(" ", 1)[0]
+    if scheme.lower() == "bearer" and scheme != "Bearer":
+        return _conformant(_Presented("other_scheme", presented.value), route)
+    return answer
+
+
 def _empty_token_accepted(
     presented: _Presented, route: _Route, answer: _Answer
 ) -> _Answer:
@@ -663,6 +677,7 @@ def _spec_demo_broken() -> _ApiSpec:
                     ("/leaky-refusal", _leaky_refusal),
                     ("/empty-refusal-body", _empty_refusal_body),
                     ("/proxy-auth-required", _proxy_auth_required),
+                    ("/case-sensitive-scheme", _case_sensitive_scheme),
                     ("/empty-token-accepted", _empty_token_accepted),
                     ("/jwt/alg-none-accepted", _JwtMistake("alg-none")),
                     ("/jwt/signature-not-verified", _JwtMistake("unverified")),

@@ -141,6 +141,7 @@ BROKEN_ENDPOINTS = {
     ("GET", "/leaky-refusal"): "items:read",
     ("GET", "/empty-refusal-body"): "items:read",
     ("GET", "/proxy-auth-required"): "items:read",
+    ("GET", "/case-sensitive-scheme"): "items:read",
     ("GET", "/empty-token-accepted"): "items:read",
     ("GET", "/jwt/alg-none-accepted"): "items:read",
     ("GET", "/jwt/signature-not-verified"): "items:read",
@@ -236,6 +237,7 @@ FAULTS: dict[str, dict[str, Expect]] = {
     "/proxy-auth-required": {
         case: replace(conformant(case, "GET", "items:read"), status=407, field="Proxy-Authenticate") for case in UNAUTHORIZED
     },
+    "/case-sensitive-scheme": {"valid:lowercase-scheme": CHALLENGE, "valid:uppercase-scheme": CHALLENGE},
     "/empty-token-accepted": {"malformed:scheme-alone": GRANTED, "malformed:empty-token": GRANTED},
     # The demo's own expired token is a well-signed JWT past its exp.
     "/jwt/exp-not-checked": {"expired": GRANTED},

@@ -19,11 +19,12 @@ pytest_plugins = ["pytester"]
 
 
 def demo_reads() -> dict[str, tuple[str, str | None]]:
-    """How demo-broken reads the request of each negative case: case ID -> (kind, Authorization value).
+    """How demo-broken reads each case of an endpoint open to both roles: case ID -> (kind, Authorization value).
 
-    The kinds are the demo's own (missing, other_scheme, malformed, unknown),
-    plus ``too_large`` past its 32 KiB field limit and ``generated`` for the
-    hypothesis stream, so the expectations below follow the suite's variants.
+    The kinds are the demo's own (missing, other_scheme, malformed, unknown,
+    valid), plus ``too_large`` past its 32 KiB field limit and ``generated``
+    for the hypothesis stream, so the expectations below follow the suite's
+    variants.
     """
     import secrets
 
@@ -43,7 +44,10 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
     for case in generated_cases(model):
         reads[case.id] = ("generated", None)
     for case in generate_cases(model):
-        if case.kind in ("valid", "unprivileged") or case.id in reads:
+        if case.kind == "valid":
+            reads[case.id] = ("valid", None)
+            continue
+        if case.kind == "unprivileged" or case.id in reads:
             continue
         value = dict(build_probe(model, case).headers).get("Authorization")
         too_large = value is not None and len(value) > 32 * 1024
@@ -52,6 +56,7 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
 
 
 READS = demo_reads()
+VALID = {case for case, (kind, _) in READS.items() if kind == "valid"}
 NO_AUTHORIZATION = {case for case, (kind, _) in READS.items() if kind == "missing"}
 OTHER_SCHEME = {case for case, (kind, _) in READS.items() if kind == "other_scheme"}
 BAD_REQUEST = {case for case, (kind, _) in READS.items() if kind == "malformed"}
@@ -407,7 +412,7 @@ DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
     "GET /needless-escape": each(BAD_REQUEST | BAD_TOKEN, {"R9110-QPAIR-SEND": "warn"}),
     "GET /repeated-error": each(BAD_REQUEST | BAD_TOKEN, {"R9110-PARAM-UNIQUE": "fail", "R6750-ATTR-ONCE": "fail"}),
     "GET /missing-commas": {
-        **each({"valid:admin", "valid:reader"}, {"R9110-WWWA-NON-401": "info"}),
+        **each(VALID, {"R9110-WWWA-NON-401": "info"}),
         **each(UNAUTHORIZED, {"R9110-401-CHALLENGE": "fail"}),
         **each(BAD_REQUEST, {"R9110-WWWA-NON-401": "info", "R6750-WWWA-REQUIRED": "fail"}),
     },
