@@ -6,6 +6,8 @@ For every endpoint of a target the suite sends, in this order:
 case                   sent                                        expected
 =====================  ==========================================  ===========================
 valid:<role>           that role's credential                      2xx (the control)
+valid:<role>:<case>    the control's credential, scheme spelled    2xx
+                       in lower or upper case
 unprivileged:<role>    a role the endpoint does not allow          403
 missing                no credentials                              401 + challenge
 malformed:<variant>    a broken credential for the scheme          401 + challenge (or 400)
@@ -23,7 +25,8 @@ credential are drawn when the probe is built, at run time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from urllib.parse import quote
 
 from . import variants
@@ -41,6 +44,7 @@ from .variants import OVER_LONG_SIZE, Material, basic_value
 
 __all__ = [
     "GENERATED",
+    "SCHEME_CASE_VARIANTS",
     "OVER_LONG_SIZE",
     "MissingCredential",
     "build_probe",
@@ -48,9 +52,18 @@ __all__ = [
     "expected_answer",
     "generate_cases",
     "generated_cases",
+    "scheme_case_variant",
 ]
 
 GENERATED = "generated"
+
+# RFC 9110 §11.1: the auth-scheme is a case-insensitive token, so `bearer` and
+# `BASIC` must work as well as `Bearer` and `Basic`.
+SCHEME_CASE_VARIANTS: dict[str, Callable[[str], str]] = {
+    "lowercase-scheme": str.lower,
+    "uppercase-scheme": str.upper,
+}
+_SCHEME_CASE_SCHEMES = frozenset({"bearer", "basic"})
 
 _SCHEME_WORD = {"bearer": "Bearer", "basic": "Basic", "digest": "Digest"}
 
@@ -65,7 +78,10 @@ def generate_cases(target: Target) -> list[Case]:
 
 def _endpoint_cases(target: Target, endpoint: Endpoint) -> list[Case]:
     name = target.name
-    cases = [Case(name, endpoint, "valid", role) for role in target.allowed_roles(endpoint)]
+    allowed = target.allowed_roles(endpoint)
+    cases = [Case(name, endpoint, "valid", role) for role in allowed]
+    if allowed and target.scheme in _SCHEME_CASE_SCHEMES:
+        cases += [Case(name, endpoint, "valid", f"{allowed[0]}:{v}") for v in SCHEME_CASE_VARIANTS]
     cases += [
         Case(name, endpoint, "unprivileged", role)
         for role in target.roles
@@ -87,6 +103,18 @@ def generated_cases(target: Target) -> list[Case]:
     if target.scheme not in AUTHORIZATION_SCHEMES:
         return []
     return [Case(target.name, endpoint, "malformed", GENERATED) for endpoint in target.endpoints]
+
+
+def scheme_case_variant(case: Case) -> str | None:
+    """The scheme spelling a valid case tries (``lowercase-scheme``), or None for a plain one.
+
+    >>> scheme_case_variant(Case("api", Endpoint("GET", "/p"), "valid", "bob:lowercase-scheme"))
+    'lowercase-scheme'
+    """
+    if case.kind != "valid" or case.variant is None:
+        return None
+    respelling = case.variant.partition(":")[2]
+    return respelling or None
 
 
 def control_case(target: Target, endpoint: Endpoint) -> Case | None:
@@ -139,8 +167,10 @@ def build_probe(target: Target, case: Case, credentials: Mapping[str, Presentabl
         return Probe(method, url, sent="no credentials")
     if case.kind in ("valid", "unprivileged"):
         assert case.variant is not None
-        credential = credentials[case.variant]
-        return _with_credential(target, method, url, credential, f"{case.variant}'s credential")
+        role = case.variant.partition(":")[0]
+        probe = _with_credential(target, method, url, credentials[role], f"{role}'s credential")
+        respelling = scheme_case_variant(case)
+        return probe if respelling is None else _respelled(probe, SCHEME_CASE_VARIANTS[respelling])
     if case.kind == "expired" and case.variant is None:
         if target.expired is None:
             raise MissingCredential(
@@ -184,6 +214,18 @@ def _with_credential(target: Target, method: str, url: str, credential: Presenta
     if target.scheme == "bearer":
         return _with_raw(target, method, url, f"Bearer {token}", f"Bearer {whose} {credential.mask()}")
     return _with_raw(target, method, url, token, f"{whose} {credential.mask()}")
+
+
+def _respelled(probe: Probe, spell: Callable[[str], str]) -> Probe:
+    """The same probe with the scheme word of its Authorization line respelled: ``Bearer x`` → ``bearer x``."""
+    headers, sent = [], probe.sent
+    for name, value in probe.headers:
+        if name.lower() == "authorization":
+            word, space, rest = value.partition(" ")
+            value = spell(word) + space + rest
+            sent = f"Authorization: {probe.sent.removeprefix('Authorization: ')}, the scheme spelled {spell(word)!r}"
+        headers.append((name, value))
+    return replace(probe, headers=tuple(headers), sent=sent)
 
 
 def _with_raw(target: Target, method: str, url: str, raw: str, description: str, name: str | None = None) -> Probe:

@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
+from .cases import scheme_case_variant
 from .catalogue import requirement
 from .challenges import Challenge, ParseResult, parse_challenges
-from .model import Case, Exchange, Finding, Grade, Target, Verdict
+from .model import BasicCredential, Case, Exchange, Finding, Grade, Target, Verdict
 
 # Kinds where the server must refuse with 401 and a challenge.
 REFUSAL_KINDS = frozenset({"missing", "malformed", "wrong", "expired"})
@@ -110,7 +111,7 @@ def _findings(target: Target, case: Case, exchange: Exchange, control_body: byte
     yield from _check_not_proxy_status(exchange)
 
     if case.kind == "valid":
-        yield from _check_control(target, exchange)
+        yield from _check_control(target, case, exchange)
         if exchange.www_authenticate:
             yield from _check_challenge_syntax(exchange, parsed)
         return
@@ -124,17 +125,32 @@ def _findings(target: Target, case: Case, exchange: Exchange, control_body: byte
 # --- status ------------------------------------------------------------------
 
 
-def _check_control(target: Target, exchange: Exchange) -> Iterable[Finding]:
-    """Valid, privileged credentials get a 2xx."""
+def _check_control(target: Target, case: Case, exchange: Exchange) -> Iterable[Finding]:
+    """Valid, privileged credentials get a 2xx, whatever the letter case of the scheme."""
     requirement_id = {
         "bearer": "R6750-HDR-SUPPORT",
         "basic": "R7617-CREDS-FORMAT",
         "digest": "R7616-CHALLENGE-PARAMS",
     }.get(target.scheme, "R9110-401-MEANS-REFUSED")
+    what = "valid credentials"
+    respelling = scheme_case_variant(case)
+    if respelling is not None:
+        # RFC 9110 §11.1: the auth-scheme is a case-insensitive token.
+        requirement_id, what = "R9110-SCHEME-CASE", f"valid credentials with the scheme in {respelling.removesuffix('-scheme')}"
+    elif _non_ascii_basic(target, case):
+        # RFC 7617 §2.1: UTF-8 is the one charset defined for user-pass.
+        requirement_id, what = "R7617-UTF8", "valid credentials with a non-ASCII user-pass sent as UTF-8"
     if 200 <= exchange.status < 300:
-        yield finding(requirement_id, True, f"valid credentials got {exchange.status}")
+        yield finding(requirement_id, True, f"{what} got {exchange.status}")
     else:
-        yield finding(requirement_id, False, f"valid credentials got {_status(exchange)} instead of a 2xx", "fail")
+        yield finding(requirement_id, False, f"{what} got {_status(exchange)} instead of a 2xx", "fail")
+
+
+def _non_ascii_basic(target: Target, case: Case) -> bool:
+    credential = target.credentials.get(case.variant or "")
+    if target.scheme != "basic" or not isinstance(credential, BasicCredential):
+        return False
+    return not (credential.username + credential.password.reveal()).isascii()
 
 
 def _check_status(target: Target, case: Case, exchange: Exchange, parsed: ParseResult) -> Iterable[Finding]:

@@ -13,6 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 
+from conformance.cases import generate_cases, generated_cases
 from conformance.demo import RunningDemo, start_demo
 
 pytest_plugins = ["pytester"]
@@ -68,6 +69,8 @@ JWT_ALG_NONE = {"wrong:alg-none"}
 JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char"}
 JWT_EXP_UNCHECKED = {"expired", "expired:exp-passed", "expired:not-yet-valid"}
 GENERATED = {case for case, (kind, _) in READS.items() if kind == "generated"}
+# The control's credential with the scheme word respelled (RFC 9110 §11.1).
+SCHEME_CASE = {"valid:admin:lowercase-scheme", "valid:admin:uppercase-scheme"}
 # What the demo refuses with 401 (challenged) and with 400 or 401 (challenged).
 UNAUTHORIZED = NO_AUTHORIZATION | OTHER_SCHEME | BAD_TOKEN
 REFUSED = UNAUTHORIZED | BAD_REQUEST
@@ -97,6 +100,7 @@ DEMO_BROKEN_FAILURES = {
     "GET /jwt/alg-none-accepted": JWT_ALG_NONE,
     "GET /jwt/signature-not-verified": JWT_UNVERIFIED,
     "GET /jwt/exp-not-checked": JWT_EXP_UNCHECKED,
+    "GET /case-sensitive-scheme": SCHEME_CASE,
 }
 
 
@@ -180,10 +184,12 @@ def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
 # --- the demos --------------------------------------------------------------------
 
 
-def test_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester) -> None:
+def test_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester, demo: RunningDemo) -> None:
     result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider")
 
-    result.assert_outcomes(passed=116)
+    # One test per case and per generated stream, and one that the target can be audited.
+    cases = generate_cases(demo.target) + generated_cases(demo.target)
+    result.assert_outcomes(passed=len(cases) + 1)
     report = load_report(pytester.path / "reports", "demo")
     assert report["summary"]["verdict"] == "conformant"
     assert report["summary"]["fail"] == report["summary"]["error"] == 0
@@ -269,7 +275,7 @@ def test_failed_control_turns_other_cases_into_errors(pytester: pytest.Pytester,
     result = pytester.runpytest("--target=external", "-k", "GET and items and not DELETE", "-p", "no:cacheprovider")
 
     report = load_report(pytester.path / "reports", "external")
-    assert outcomes(report, "fail") == {"GET /items": {"valid:admin"}}
+    assert outcomes(report, "fail") == {"GET /items": {"valid:admin", "valid:admin:lowercase-scheme", "valid:admin:uppercase-scheme"}}
     assert outcomes(report, "pass") == {"GET /items": {"valid:reader"}}
     errors = [r for r in report["results"] if r["outcome"] == "error"]
     assert errors and all("the control valid:admin got 401" in r["message"] for r in errors)
@@ -444,6 +450,7 @@ DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
         **each({"expired:exp-passed"}, {"R7519-EXP": "fail"}),
         **each({"expired:not-yet-valid"}, {"R7519-NBF": "fail"}),
     },
+    "GET /case-sensitive-scheme": each(SCHEME_CASE, {"R9110-SCHEME-CASE": "fail"}),
 }
 
 # What a check can cite that demo-broken, a Bearer API with opaque tokens, does not break.

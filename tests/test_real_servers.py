@@ -199,6 +199,11 @@ def _stream_verdicts(audit: AuditRun) -> dict[tuple[str, str], Verdict]:
     }
 
 
+def respelled(role: str, verdict: Verdict) -> dict[str, Verdict]:
+    """The control's credential with the scheme word in lower and upper case."""
+    return {f"valid:{role}:{spelling}-scheme": verdict for spelling in ("lowercase", "uppercase")}
+
+
 def _cases(
     endpoint: str, verdicts: dict[str, Verdict]
 ) -> dict[tuple[str, str], Verdict]:
@@ -253,6 +258,8 @@ def test_httpbin_basic_auth_is_judged(
         basic,
         {
             "valid:alice": passed(200),
+            # werkzeug matches the scheme word in any letter case.
+            **respelled("alice", passed(200)),
             "unprivileged:bob": passed(401),
             "missing": passed(401),
             **{f"malformed:{v}": passed(401) for v in BASIC_MALFORMED},
@@ -271,6 +278,7 @@ def test_httpbin_basic_auth_is_judged(
         hidden,
         {
             "valid:alice": passed(200),
+            **respelled("alice", passed(200)),
             "unprivileged:bob": passed(404),
             "missing": failed(404, "R9110-401-ON-FAILURE"),
             **{
@@ -305,6 +313,9 @@ def test_httpbin_bearer_accepts_any_token(
         "GET /bearer",
         {
             "valid:client": passed(200),
+            # httpbin compares the scheme word case-sensitively: "bearer <token>"
+            # and "BEARER <token>" get 401, which RFC 9110 §11.1 forbids.
+            **respelled("client", failed(401, "R9110-SCHEME-CASE")),
             # No Authorization: 401 with the bare challenge "Bearer".
             "missing": passed(401),
             # "Bearer " with an empty token still starts with "Bearer ": 200.
@@ -414,12 +425,13 @@ def test_fastapi_basic_is_judged(pytester: pytest.Pytester, fastapi_url: str) ->
 
     expected = _cases(
         "GET /basic/me",
-        {"valid:alice": passed(200), "valid:bob": passed(200), **refusals(passed(401))},
+        {"valid:alice": passed(200), **respelled("alice", passed(200)), "valid:bob": passed(200), **refusals(passed(401))},
     )
     expected |= _cases(
         "GET /basic/admin",
         {
             "valid:alice": passed(200),
+            **respelled("alice", passed(200)),
             "unprivileged:bob": passed(403),
             **refusals(passed(401)),
         },
@@ -430,6 +442,7 @@ def test_fastapi_basic_is_judged(pytester: pytest.Pytester, fastapi_url: str) ->
         "GET /basic-docs/me",
         {
             "valid:alice": passed(200),
+            **respelled("alice", passed(200)),
             "valid:bob": passed(200),
             **refusals(failed(401, "R7617-REALM")),
         },
@@ -461,7 +474,8 @@ def test_fastapi_bearer_forbids_without_challenge(
     # 6750 §3 wants a Bearer challenge on every refusal of a token that does
     # not grant access.
     def endpoint(path: str, admin: bool) -> dict[tuple[str, str], Verdict]:
-        granted = {"valid:alice": passed(200)}
+        # Starlette's HTTPBearer lowercases the scheme word before comparing.
+        granted = {"valid:alice": passed(200), **respelled("alice", passed(200))}
         granted |= (
             {"unprivileged:bob": failed(403, "R6750-WWWA-REQUIRED")}
             if admin
