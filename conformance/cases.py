@@ -186,7 +186,9 @@ def build_probe(target: Target, case: Case, credentials: Mapping[str, Presentabl
         raise MissingCredential(str(exc)) from exc
     if broken.digest is not None:
         return Probe(method, url, sent=f"Digest: {broken.description}", digest=broken.digest)
-    return _with_raw(target, method, url, broken.raw, broken.description, broken.name)
+    probe = _with_raw(target, method, url, broken.raw, broken.description, broken.name)
+    further = tuple((probe.headers[0][0], value) for value in broken.extra)
+    return replace(probe, headers=probe.headers + further) if further else probe
 
 
 def _static(target: Target) -> dict[str, Presentable]:

@@ -21,7 +21,7 @@ REFUSAL_KINDS = frozenset({"missing", "malformed", "wrong", "expired"})
 
 # Variants that present no credentials of the target's scheme at all; RFC
 # 6750 §3.1 treats them like a request without authentication.
-NO_AUTH_VARIANTS = frozenset({"wrong-scheme", "no-scheme", "misplaced"})
+NO_AUTH_VARIANTS = frozenset({"wrong-scheme", "no-scheme", "misplaced", "comma-only"})
 
 # The hypothesis stream's case: anything from a broken token to another
 # scheme, so the Bearer error attribute cannot be expected either way.
@@ -34,6 +34,8 @@ _GENERATED = frozenset({GENERATED_VARIANT, INVALID_FIELD_VARIANT})
 
 # Malformed variants that may be refused as too large (RFC 9110 §5.4).
 _LARGE_VARIANTS = frozenset({"over-long", *_GENERATED})
+# Requests an HTTP server may refuse as a whole before any resource sees them.
+_HEAD_REJECTED_VARIANTS = frozenset({"duplicate-header", *_LARGE_VARIANTS})
 
 # What a 2xx to a JWT variant breaks.
 _JWT_ACCEPTED = {
@@ -187,6 +189,8 @@ def _accepted(target: Target, case: Case, exchange: Exchange) -> Finding:
         return finding(_JWT_ACCEPTED[case.variant], False, f"the endpoint answered {_status(exchange)} to {what}: access was granted", "fail")
     if case.variant == INVALID_FIELD_VARIANT:
         return finding("R9110-FIELD-CTL", False, f"the endpoint answered {_status(exchange)} to a field value with a control character: access was granted", "fail")
+    if case.variant == "duplicate-header":
+        return finding("R9110-AUTHZ-SINGLETON", False, f"the endpoint answered {_status(exchange)} to two Authorization lines, neither of them valid: access was granted", "fail")
     malformed = {"bearer": "R6750-HDR-SYNTAX", "basic": "R7617-CREDS-FORMAT", "digest": "R7616-BAD-PARAMS"}
     requirement_id = {
         "unprivileged": "R6749-RS-VALIDATE" if bearer else "R9110-403-SEMANTICS",
@@ -285,10 +289,12 @@ def _usable_challenges(target: Target, parsed: ParseResult) -> tuple[Challenge, 
 def _challenge_required(target: Target, case: Case, exchange: Exchange) -> bool:
     if exchange.status == 401:
         return True
-    if case.variant in _LARGE_VARIANTS and exchange.status == 400:
+    if case.variant in _HEAD_REJECTED_VARIANTS and exchange.status == 400 and not exchange.www_authenticate:
         # A server that refuses the request head itself (too large, bytes it
-        # cannot parse) never reaches the protected resource, so RFC 6750 §3
-        # does not apply; nginx and uvicorn answer such heads with a bare 400.
+        # cannot parse, two lines of a singleton field) never reaches the
+        # protected resource, so RFC 6750 §3 does not apply; nginx and
+        # uvicorn answer such heads with a bare 400. A 400 that carries a
+        # challenge came from the resource, and is judged as such.
         return False
     # RFC 6750 §3: a Bearer resource sends the header whatever the status
     # when the token does not grant access.

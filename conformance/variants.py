@@ -63,13 +63,15 @@ class Broken:
 
     ``name`` sends ``raw`` under another header, parameter or cookie name
     than the scheme's; ``digest`` has the transport answer a Digest
-    challenge with these credentials instead.
+    challenge with these credentials instead; ``extra`` values go out as
+    further lines of the same header field.
     """
 
     raw: str
     description: str
     name: str | None = None
     digest: BasicCredential | None = None
+    extra: tuple[str, ...] = ()
 
 
 Variant = Callable[[Material], Broken]
@@ -134,6 +136,28 @@ def _model_token(material: Material) -> str:
     if isinstance(material.model, Secret):
         return material.model.reveal()
     raise Unavailable("this variant is derived from a role's valid token, and the endpoint has none")
+
+
+def _comma_variants(word: str) -> dict[str, Variant]:
+    """Commas where a token68 has none (RFC 9110 §11.4): flask-jwt-extended 3 answered these with 500.
+
+    None of them carries a valid credential, so a 2xx is access granted to
+    garbage, not a lenient parser reading the real credential.
+    """
+
+    def credential(m: Material) -> str:
+        return f"{word} {_same_shape(m)}" if word == "Bearer" else basic_value(_unknown_user(), random_token(16))
+
+    return {
+        "trailing-comma": lambda m: Broken(credential(m) + ",", f"a well-formed but unknown {word} credential followed by a comma"),
+        "comma-list": lambda m: Broken(f"{word} ,,0", f"'{word} ,,0': commas where the credentials should be"),
+        "comma-only": lambda m: Broken(",", "a lone comma, no scheme and no credentials"),
+        "duplicate-header": lambda m: Broken(
+            f'{word} not,a "token"',
+            "two Authorization lines: garbage, then an unknown credential (RFC 9110 §5.3)",
+            extra=(credential(m),),
+        ),
+    }
 
 
 def _same_shape(material: Material) -> str:
@@ -210,6 +234,7 @@ MALFORMED: dict[Scheme, dict[str, Variant]] = {
         "no-scheme": lambda m: Broken(_same_shape(m), "a random token with no scheme word"),
         "garbage": lambda m: Broken('Bearer not,a "token"', "'Bearer' followed by text that is not a token68"),
         "over-long": lambda m: Broken("Bearer " + "A" * OVER_LONG_SIZE, f"'Bearer' followed by a {OVER_LONG_SIZE // 1024} KiB token"),
+        **_comma_variants("Bearer"),
     },
     "basic": {
         "empty": lambda m: Broken("Basic ", "'Basic ' with nothing after it"),
@@ -226,6 +251,7 @@ MALFORMED: dict[Scheme, dict[str, Variant]] = {
         ),
         "garbage": lambda m: Broken('Basic not,a "token"', "'Basic' followed by text that is not a token68"),
         "over-long": lambda m: Broken("Basic " + "QUFB" * (OVER_LONG_SIZE // 4), f"'Basic' followed by {OVER_LONG_SIZE // 1024} KiB of base64"),
+        **_comma_variants("Basic"),
     },
     "digest": {
         "empty": lambda m: Broken("Digest ", "'Digest ' with nothing after it"),

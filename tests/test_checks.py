@@ -210,6 +210,13 @@ VERDICTS = [
     # Issue 4: a control character makes the field invalid (RFC 9110 §5.5): a bare 400 rejects it.
     ("bearer", "malformed", "invalid-field", answer(400, body=b"Invalid HTTP request received."), {}),
     ("bearer", "malformed", "invalid-field", answer(200), {"R9110-FIELD-CTL": "fail"}),
+    # Two Authorization lines: refusing them is right, granting access is not;
+    # a lone comma carries no credentials, so no Bearer error is due.
+    ("bearer", "malformed", "duplicate-header", answer(400, body=b"Bad Request"), {}),
+    ("bearer", "malformed", "duplicate-header", answer(200), {"R9110-AUTHZ-SINGLETON": "fail"}),
+    ("basic", "malformed", "duplicate-header", answer(401, 'Basic realm="api"'), {}),
+    ("bearer", "malformed", "comma-only", answer(401, BEARER_OK), {}),
+    ("bearer", "malformed", "comma-list", answer(500, body=b"IndexError"), {"R9110-NO-5XX": "fail"}),
 ]
 
 

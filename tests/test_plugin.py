@@ -50,9 +50,12 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
             continue
         if case.kind == "unprivileged" or case.id in reads:
             continue
-        value = dict(build_probe(model, case).headers).get("Authorization")
+        lines = [v for name, v in build_probe(model, case).headers if name == "Authorization"]
+        value = lines[0] if lines else None
         too_large = value is not None and len(value) > 32 * 1024
-        reads[case.id] = ("too_large" if too_large else _classify(value, {}, 0.0).kind, value)
+        # The demo refuses two Authorization lines as a malformed request.
+        kind = "too_large" if too_large else "malformed" if len(lines) > 1 else _classify(value, {}, 0.0).kind
+        reads[case.id] = (kind, value)
     return reads
 
 
@@ -465,6 +468,7 @@ NOT_PLANTED = {
     "R9110-403-SEMANTICS": "no common API answers an unprivileged token with another 4xx; unit-tested in test_checks.py",
     "R9110-FIELD-TOO-LARGE": "http.server answers the 64 KiB line with 431 before the app sees it",
     "R9110-FIELD-CTL": "needs a 2xx to a generated value with a control character, which holds no real token",
+    "R9110-AUTHZ-SINGLETON": "both demos refuse two Authorization lines before reading either; unit-tested in test_checks.py",
 }
 # Cited only as passed findings: demo-broken shows them passing.
 PASS_ONLY = {"R9110-400-SYNTAX", "R9110-404-HIDE"}

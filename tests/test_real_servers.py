@@ -39,6 +39,8 @@ GENERATED = "malformed:generated"
 
 # The variants the suite sends, by scheme, spelt out so that a new one fails
 # these tests until someone has looked at what the real servers answer it.
+# Commas where a token68 has none, and two Authorization lines.
+COMMA_MALFORMED = ("trailing-comma", "comma-list", "comma-only", "duplicate-header")
 BASIC_MALFORMED = (
     "empty",
     "scheme-only",
@@ -47,9 +49,10 @@ BASIC_MALFORMED = (
     "no-colon",
     "latin-1",
     "garbage",
+    *COMMA_MALFORMED,
 )
 BASIC_WRONG = ("wrong-password", "unknown-user", "empty-password", "colon-in-user")
-BEARER_MALFORMED = ("empty", "scheme-only", "wrong-scheme", "no-scheme", "garbage")
+BEARER_MALFORMED = ("empty", "scheme-only", "wrong-scheme", "no-scheme", "garbage", *COMMA_MALFORMED)
 BEARER_WRONG = ("random-token", "truncated", "flipped-char", "misplaced")
 API_KEY_MALFORMED = ("empty", "garbage")
 API_KEY_WRONG = ("random-key", "truncated", "flipped-char", "misplaced")
@@ -329,6 +332,13 @@ def test_httpbin_bearer_accepts_any_token(
             "malformed:garbage": failed(200, "R6750-HDR-SYNTAX"),
             # werkzeug's dev server refuses the 64 KiB line with 431.
             "malformed:over-long": passed(431),
+            # A token followed by a comma, and "Bearer ,,0", still start with
+            # "Bearer ": 200. A lone comma does not: 401.
+            "malformed:trailing-comma": failed(200, "R6750-HDR-SYNTAX"),
+            "malformed:comma-list": failed(200, "R6750-HDR-SYNTAX"),
+            "malformed:comma-only": passed(401),
+            # Two Authorization lines reach Flask joined, starting "Bearer ": 200.
+            "malformed:duplicate-header": failed(200, "R9110-AUTHZ-SINGLETON"),
             # A random token, the valid one cut in half or with one character
             # changed: all unknown to httpbin, all 200.
             "wrong:random-token": failed(200, "R6749-RS-VALIDATE"),
