@@ -2,7 +2,9 @@
 
 The data file ``data/requirements.yaml`` is a copy of the project's normative
 catalogue; every check cites an ID from it, and the reports show the level,
-the RFC section and the one-line summary from here.
+the RFC section and the one-line summary from here. ``data/hygiene.yaml``
+adds the few checks no RFC makes (IDs ``HYG-...``, level ``HYGIENE``), such
+as a stack trace in an error body.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import yaml
 from .model import Grade
 
 _RFC_EDITOR = "https://www.rfc-editor.org/rfc/rfc{number}"
+_CATALOGUE_FILES = ("data/requirements.yaml", "data/hygiene.yaml")
 
 
 @dataclass(frozen=True)
@@ -42,25 +45,27 @@ class Requirement:
 @cache
 def load_catalogue() -> dict[str, Requirement]:
     """Read the packaged catalogue once, keyed by requirement ID."""
-    text = resources.files("conformance").joinpath("data/requirements.yaml").read_text("utf-8")
-    document: dict[str, Any] = yaml.safe_load(text)
     catalogue: dict[str, Requirement] = {}
-    for row in document["requirements"]:
-        # The file repeats a few rows verbatim; the first one wins.
-        catalogue.setdefault(
-            row["id"],
-            Requirement(
-                id=row["id"],
-                level=row["level"],
-                grade=row["grade"],
-                section=str(row["section"]),
-                spec=row["spec"],
-                summary=row["summary"],
-                applies_to=tuple(row.get("applies_to", ())),
-                requires=row.get("requires", "always"),
-            ),
-        )
+    for name in _CATALOGUE_FILES:
+        text = resources.files("conformance").joinpath(name).read_text("utf-8")
+        document: dict[str, Any] = yaml.safe_load(text)
+        for row in document["requirements"]:
+            # requirements.yaml repeats a few rows verbatim; the first one wins.
+            catalogue.setdefault(row["id"], _requirement(row))
     return catalogue
+
+
+def _requirement(row: dict[str, Any]) -> Requirement:
+    return Requirement(
+        id=row["id"],
+        level=row["level"],
+        grade=row["grade"],
+        section=str(row["section"]),
+        spec=row["spec"],
+        summary=row["summary"],
+        applies_to=tuple(row.get("applies_to", ())),
+        requires=row.get("requires", "always"),
+    )
 
 
 def requirement(requirement_id: str) -> Requirement:

@@ -15,6 +15,7 @@ from .cases import scheme_case_variant
 from .catalogue import requirement
 from .challenges import Challenge, ParseResult, parse_challenges
 from .model import BasicCredential, Case, Exchange, Finding, Grade, Target, Verdict
+from .stacktraces import find_stack_trace
 
 # Kinds where the server must refuse with 401 and a challenge.
 REFUSAL_KINDS = frozenset({"missing", "malformed", "wrong", "expired"})
@@ -122,6 +123,7 @@ def _findings(target: Target, case: Case, exchange: Exchange, control_body: byte
     yield from _check_challenges(target, case, exchange, parsed)
     yield from _check_leak(target, exchange, control_body)
     yield from _check_explanation(exchange)
+    yield from _check_no_stack_trace(exchange)
 
 
 # --- status ------------------------------------------------------------------
@@ -448,6 +450,20 @@ def _check_explanation(exchange: Exchange) -> Iterable[Finding]:
     """A 4xx carries some explanation (RFC 9110 §15.5)."""
     if 400 <= exchange.status < 500 and not exchange.body.strip():
         yield finding("R9110-4XX-BODY", False, f"{_status(exchange)} with an empty body; a short explanation helps the client")
+
+
+def _check_no_stack_trace(exchange: Exchange) -> Iterable[Finding]:
+    """An error body shows no stack trace (a hygiene rule, CWE-209)."""
+    if exchange.status < 400:
+        return
+    evidence = find_stack_trace(exchange.body)
+    if evidence is not None:
+        yield finding(
+            "HYG-NO-STACK-TRACE",
+            False,
+            f"the {_status(exchange)} body holds a {evidence.language} stack trace ({evidence.line!r}), "
+            "which shows the server's code, libraries and file layout",
+        )
 
 
 def _status(exchange: Exchange) -> str:

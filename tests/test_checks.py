@@ -69,7 +69,7 @@ def citable_requirements() -> set[str]:
     cited: set[str] = set()
     for module in (checks, challenges):
         source = Path(module.__file__ or "").read_text(encoding="utf-8")
-        cited |= set(re.findall(r'"(R[0-9A-Z]+-[A-Z0-9-]+)"', source))
+        cited |= set(re.findall(r'"((?:R[0-9A-Z]+|HYG)-[A-Z0-9-]+)"', source))
     return cited
 
 
@@ -78,6 +78,14 @@ BEARER_INVALID = 'Bearer realm="api", error="invalid_token"'
 BEARER_BAD_REQUEST = 'Bearer realm="api", error="invalid_request"'
 BEARER_SCOPE = 'Bearer realm="api", error="insufficient_scope", scope="items:read"'
 PROXY_CHALLENGE = (("Proxy-Authenticate", 'Bearer realm="api"'),)
+# What express's default error handler and a Python debug page put in a body.
+EXPRESS_TRACE = (
+    b"<pre>UnauthorizedError: No authorization token was found<br> &nbsp; &nbsp;at middleware "
+    b"(/srv/node_modules/express-jwt/dist/index.js:125:31)<br> &nbsp; &nbsp;at process.processTicksAndRejections "
+    b"(node:internal/process/task_queues:95:5)</pre>"
+)
+PYTHON_TRACE = b'Traceback (most recent call last):\n  File "/srv/app.py", line 12, in auth\nIndexError: list index out of range\n'
+
 
 # Each check with a conformant answer first, then the answers it objects to.
 VERDICTS = [
@@ -217,6 +225,10 @@ VERDICTS = [
     ("basic", "malformed", "duplicate-header", answer(401, 'Basic realm="api"'), {}),
     ("bearer", "malformed", "comma-only", answer(401, BEARER_OK), {}),
     ("bearer", "malformed", "comma-list", answer(500, body=b"IndexError"), {"R9110-NO-5XX": "fail"}),
+    # A stack trace in an error body is a hygiene warning (CWE-209), on a refusal or a crash alike.
+    ("bearer", "missing", None, answer(401, BEARER_OK, body=EXPRESS_TRACE), {"HYG-NO-STACK-TRACE": "warn"}),
+    ("bearer", "malformed", "garbage", answer(500, body=PYTHON_TRACE), {"R9110-NO-5XX": "fail", "HYG-NO-STACK-TRACE": "warn"}),
+    ("bearer", "missing", None, answer(401, BEARER_OK, body=b'{"error": "token missing at line 1 of the header"}'), {}),
 ]
 
 
