@@ -12,6 +12,7 @@ unprivileged:<role>    a role the endpoint does not allow          403
 missing                no credentials                              401 + challenge
 malformed:<variant>    a broken credential for the scheme          401 + challenge (or 400)
 wrong:<variant>        a well-formed credential nobody holds       401 + challenge
+wrong:<name>           a credential the target declares invalid    401 + challenge
 expired                the target's expired credential             401 + challenge
 expired:<variant>      a JWT minted outside its validity window    401 + challenge
 =====================  ==========================================  ===========================
@@ -178,6 +179,9 @@ def build_probe(target: Target, case: Case, credentials: Mapping[str, Presentabl
                 "add one to test that expired credentials are refused"
             )
         return _with_credential(target, method, url, target.expired, "the expired credential")
+    if case.kind == "wrong" and case.variant in target.invalid:
+        declared = target.invalid[case.variant]
+        return _with_credential(target, method, url, declared, f"the declared invalid credential {case.variant!r}")
 
     assert case.variant is not None
     try:

@@ -202,6 +202,7 @@ class Target:
     credentials: Mapping[str, Credential] = field(default_factory=dict)
     api_key: ApiKeyPlacement | None = None
     expired: Presentable | None = None
+    invalid: Mapping[str, Presentable] = field(default_factory=dict)
     accepts: tuple[Scheme, ...] = ()
     jwt: JwtSettings | None = None
     embedded: str | None = None

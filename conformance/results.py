@@ -164,7 +164,12 @@ def scrub(text: str, target: Target, obtained: Iterable[Secret] = ()) -> str:
 
 
 def _secret_texts(target: Target, obtained: Iterable[Secret] = ()) -> list[str]:
-    credentials = [*target.credentials.values(), *([target.expired] if target.expired else []), *obtained]
+    credentials = [
+        *target.credentials.values(),
+        *([target.expired] if target.expired else []),
+        *target.invalid.values(),
+        *obtained,
+    ]
     if target.jwt is not None and target.jwt.key is not None:
         credentials.append(target.jwt.key)
     texts: list[str] = []

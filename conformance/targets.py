@@ -38,6 +38,7 @@ from urllib.parse import urlencode, urlsplit
 import yaml
 from jsonschema import Draft202012Validator
 
+from . import variants
 from .catalogue import load_catalogue
 from .errors import TargetsFileError
 from .model import (
@@ -86,7 +87,7 @@ _USERNAME_PATTERN = "^[^:]*$"
 _METHOD_PATTERN = "^[A-Za-z]+$"
 _PATH_PATTERN = "^/\\S*$"
 _ENDPOINT_PATTERN = "^[A-Z]+ /\\S*$"
-_REQUIREMENT_PATTERN = "^R[0-9A-Z]+-[A-Z0-9-]+$"
+_REQUIREMENT_PATTERN = "^(R[0-9A-Z]+|HYG)-[A-Z0-9-]+$"
 _PATTERN_PHRASES = {
     _NAME_PATTERN: "may use only letters, digits, '_', '.' and '-', starting with a letter or digit",
     _URL_PATTERN: "is not an http or https URL, like 'https://api.example.com/v1'",
@@ -514,7 +515,7 @@ def _type_problem(
         wanted = "'METHOD /path' or a mapping {method, path, roles}"
     elif _is_credential(path) and scheme in ("basic", "digest"):
         wanted = f"a mapping {{username, password}} (scheme {scheme})"
-    elif _is_credential(path) and path[2] == "expired":
+    elif _is_credential(path) and (path[2] == "expired" or path[2:3] == ("invalid",) and len(path) == 4):
         wanted = f"a token string (scheme {scheme})"
     elif _is_credential(path) and len(path) == 4:
         wanted = f"a token string, {{client_credentials: ...}} or {{login: ...}} (scheme {scheme})"
@@ -700,6 +701,10 @@ def _build_target(
     if "expired" in raw:
         built = _build_credential(raw["expired"], (*path, "expired"), problems)
         expired = cast(Presentable, built)
+    invalid = {
+        name: cast(Presentable, _build_credential(value, (*path, "invalid", name), problems))
+        for name, value in raw.get("invalid", {}).items()
+    }
 
     api_key = None
     if "api_key" in raw:
@@ -727,7 +732,7 @@ def _build_target(
             (*path, "leak_marker"), "is empty after expanding environment variables"
         )
 
-    return Target(
+    target = Target(
         name,
         scheme,
         _build_base_url(raw["base_url"], (*path, "base_url"), problems),
@@ -735,12 +740,27 @@ def _build_target(
         credentials=credentials,
         api_key=api_key,
         expired=expired,
+        invalid=invalid,
         accepts=accepts,
         jwt=_build_jwt(raw["jwt"], (*path, "jwt"), problems) if "jwt" in raw else None,
         waive=waive,
         leak_marker=leak_marker,
         source=source,
     )
+    _check_invalid_names(target, (*path, "invalid"), problems)
+    return target
+
+
+def _check_invalid_names(target: Target, path: _KeyPath, problems: _Problems) -> None:
+    """A declared invalid credential becomes ``wrong:<name>``, so it must not shadow a built-in variant."""
+    builtin = variants.builtin_wrong_variants(target)
+    for name in target.invalid:
+        if name in builtin:
+            problems.add(
+                (*path, name),
+                f"{name!r} is already a wrong variant of the suite; pick another name "
+                f"(taken: {', '.join(builtin)})",
+            )
 
 
 def _session_cookie(
@@ -999,7 +1019,7 @@ def _closest(word: str, choices: list[str]) -> str | None:
 
 def _is_credential(path: _KeyPath) -> bool:
     """Tell whether ``path`` is a credential (or inside one), whose value must never be shown."""
-    return len(path) >= 3 and path[2] in ("credentials", "expired", "jwt")
+    return len(path) >= 3 and path[2] in ("credentials", "expired", "invalid", "jwt")
 
 
 def _is_obtained_credential(path: _KeyPath, instance: object) -> bool:

@@ -83,7 +83,17 @@ def malformed_variants(target: Target) -> tuple[str, ...]:
 
 
 def wrong_variants(target: Target) -> tuple[str, ...]:
-    """The named well-formed but wrong credentials sent for ``target``."""
+    """The named well-formed but wrong credentials sent for ``target``.
+
+    The suite's own come first, then the ones the target declares under
+    ``invalid`` (a token for a role the API does not know, say), which
+    ``cases.build_probe`` sends as they are.
+    """
+    return (*builtin_wrong_variants(target), *target.invalid)
+
+
+def builtin_wrong_variants(target: Target) -> tuple[str, ...]:
+    """The wrong credentials the suite derives itself for ``target``'s scheme."""
     names = tuple(WRONG[target.scheme])
     if target.jwt is not None:
         names += jwts.wrong_variants(target.jwt)

@@ -93,6 +93,7 @@ targets:
       admin: "${MYAPI_ADMIN_TOKEN}"
       reader: "${MYAPI_READER_TOKEN:-reader-default}"
     expired: "${MYAPI_EXPIRED_TOKEN}"
+    invalid: {revoked: "${MYAPI_REVOKED_TOKEN:-tok-revoked}"}
     endpoints:
       - GET /items
       - {method: delete, path: /items/42, roles: [admin]}
@@ -140,6 +141,7 @@ def test_full_example_loads_into_targets(write_targets: WriteTargets) -> None:
         credentials={"admin": Secret("tok-admin"), "reader": Secret("reader-default")},
         api_key=ApiKeyPlacement("header", "X-API-Key"),
         expired=Secret("tok-old"),
+        invalid={"revoked": Secret("tok-revoked")},
         waive={"R6750-ERROR-ON-FAILURE": "our gateway strips the error attribute"},
         leak_marker="secret-item-name",
         source=SourceLocation("targets.yaml", 4),
@@ -150,7 +152,7 @@ def test_full_example_loads_into_targets(write_targets: WriteTargets) -> None:
         base_url="http://127.0.0.1:8080",
         endpoints=(Endpoint("POST", "/orders"),),
         credentials={"alice": BasicCredential("alice", Secret("pw"))},
-        source=SourceLocation("targets.yaml", 17),
+        source=SourceLocation("targets.yaml", 18),
     )
 
 
@@ -395,14 +397,14 @@ TARGET_PROBLEMS: list[tuple[str, str, dict[str, str], str]] = [
         GOOD.replace("endpoints:", "endpoint:"),
         {},
         "targets.yaml:6: targets.api: unknown key 'endpoint' (did you mean 'endpoints'?; valid keys: "
-        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, invalid, jwt, endpoints, waive, leak_marker)",
     ),
     (
         "key-unknown",
         GOOD + "    timeout: 5\n",
         {},
         "targets.yaml:7: targets.api: unknown key 'timeout' (valid keys: "
-        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, invalid, jwt, endpoints, waive, leak_marker)",
     ),
     (
         "key-missing",
@@ -573,6 +575,19 @@ TARGET_PROBLEMS: list[tuple[str, str, dict[str, str], str]] = [
         "targets.yaml:7: targets.api.expired: expected a token string (scheme bearer), got a mapping",
     ),
     (
+        "invalid-wrong-shape",
+        GOOD + "    invalid: {revoked: {username: a, password: b}}\n",
+        {},
+        "targets.yaml:7: targets.api.invalid.revoked: expected a token string (scheme bearer), got a mapping",
+    ),
+    (
+        "invalid-shadows-a-builtin-variant",
+        GOOD + "    invalid: {random-token: tok-revoked}\n",
+        {},
+        "targets.yaml:7: targets.api.invalid.random-token: 'random-token' is already a wrong variant of the suite; "
+        "pick another name (taken: random-token, truncated, flipped-char, misplaced)",
+    ),
+    (
         "base-url-not-http",
         GOOD.replace("https://api.example.com", "ftp://api.example.com"),
         {},
@@ -733,7 +748,7 @@ def test_problems_are_sorted_by_line(write_targets: WriteTargets) -> None:
         "targets.yaml:6: targets.api.endpoints[0]: 'get /items' is not 'METHOD /path', like 'GET /items' "
         "(did you mean 'GET /items'?)",
         "targets.yaml:7: targets.api: unknown key 'colour' (valid keys: "
-        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, jwt, endpoints, waive, leak_marker)",
+        "base_url, scheme, schemes, api_key, cookie_name, credentials, expired, invalid, jwt, endpoints, waive, leak_marker)",
     )
 
 
@@ -951,6 +966,7 @@ SECRET = "s3cr3t-VALUE-42"
         (GOOD.replace("tok-admin", '"${TOKEN}"'), {"TOKEN": f"{SECRET}\n"}),
         (GOOD.replace("tok-admin", f'"{SECRET}${{"'), {}),
         (GOOD + f"    expired: {{username: alice, password: {SECRET}}}\n", {}),
+        (GOOD + f"    invalid: {{revoked: {{username: alice, password: {SECRET}}}}}\n", {}),
         (
             GOOD.replace(
                 "https://api.example.com", f"https://alice:{SECRET}@api.example.com"
@@ -984,6 +1000,7 @@ SECRET = "s3cr3t-VALUE-42"
         "newline-in-expanded-token",
         "malformed-reference-in-token",
         "expired-wrong-shape",
+        "invalid-wrong-shape",
         "userinfo-in-base-url",
         "userinfo-in-bad-base-url",
         "key-in-base-url-query",
@@ -1023,6 +1040,7 @@ def test_secrets_never_reach_reprs(write_targets: WriteTargets) -> None:
             scheme: bearer
             credentials: {{admin: {SECRET}-admin}}
             expired: {SECRET}-expired
+            invalid: {{revoked: {SECRET}-revoked}}
             endpoints: [GET /items]
           passwords:
             base_url: https://api.example.com
@@ -1039,7 +1057,7 @@ def test_secrets_never_reach_reprs(write_targets: WriteTargets) -> None:
         assert isinstance(target, Target)
         assert SECRET not in repr(target)
         assert SECRET not in str(target)
-        assert SECRET not in f"{dict(target.credentials)} {target.expired}"
+        assert SECRET not in f"{dict(target.credentials)} {target.expired} {dict(target.invalid)}"
 
 
 # The schema

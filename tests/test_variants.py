@@ -54,6 +54,19 @@ def test_variants_per_scheme() -> None:
     assert expired_variants(bearer()) == (None,)
 
 
+def test_declared_invalid_credentials_become_wrong_cases_of_their_own() -> None:
+    # Given a target that names a revoked token and a token for an unknown role
+    target = bearer(invalid={"revoked": Secret("revoked-" + TOKEN), "unknown-role": Secret("nobody-" + TOKEN)})
+
+    # Then each is a wrong case after the suite's own, sent as it is, and only masked in words
+    assert wrong_variants(target)[-2:] == ("revoked", "unknown-role")
+    assert "wrong:revoked" in [c.id for c in generate_cases(target)]
+    built = build_probe(target, Case("t", ITEMS, "wrong", "revoked"))
+    assert built.headers == (("Authorization", f"Bearer revoked-{TOKEN}"),)
+    assert "'revoked'" in built.sent
+    assert TOKEN not in built.sent
+
+
 def test_jwt_targets_declare_jwt_variants() -> None:
     target = bearer(jwt=JwtSettings())
 

@@ -13,9 +13,6 @@ and what the plugin must say about it, read from the JSON report:
   ``tolerated`` requirements that a separate, real fault breaks.
   A control is where a false alarm would show.
 
-A scenario whose fault the suite cannot see yet is an ``xfail(strict=True)``
-whose reason names the missing variant or check: it turns into a failure
-the day the suite learns to see it, so that the mark gets removed.
 Comments after each scenario say what the server really answers.
 """
 
@@ -52,23 +49,14 @@ EXPIRED = "expired"
 # then errs with "connection reset by the server" about once in 20 runs. The
 # audit fixture retries such a run once (the stale-connection gap).
 
-# Cases the suite has no variant for yet; each gap names what would expose the fault.
-GAP_KNOWN_INVALID = (
-    "gap: a target cannot declare known-invalid credentials beside `expired` "
-    "(PostgREST: a well-signed JWT naming the role `nosuchrole`), which would become `wrong:<name>` cases"
-)
-GAP_STACK_TRACE = (
-    "gap: no check that an error body carries no stack trace or file paths "
-    "(R9110-NO-STACK-TRACE here is the ID such a check would cite)"
-)
-
 
 @dataclass(frozen=True)
 class Scenario:
     """One case of shared/cases as a run of the plugin against a real server.
 
     ``caught`` maps ``"<METHOD /path> <case id>"`` to the requirement the case
-    must fail with; ``right`` lists cases that must pass; ``tolerated`` lists
+    must fail with; ``warned`` maps cases to a warning-graded requirement
+    they must be flagged with; ``right`` lists cases that must pass; ``tolerated`` lists
     requirements a twin or control may still break through a separate fault.
     A control with ``whole_target=False`` is about one behaviour of a server
     that has faults elsewhere: only its ``right`` cases must pass.
@@ -79,10 +67,10 @@ class Scenario:
     targets: str
     target: str
     caught: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    warned: dict[str, str] = field(default_factory=dict)
     right: tuple[str, ...] = ()
     tolerated: tuple[str, ...] = ()
     whole_target: bool = True
-    gap: str | None = None
 
 
 def _cases(endpoint: str, *case_ids: str) -> tuple[str, ...]:
@@ -316,7 +304,6 @@ FAULTS = [
         "emulations",
         "bug-11-postgrest",
         caught={"GET /postgrest/items wrong:unknown-role": "R9110-401-ON-FAILURE"},
-        gap=GAP_KNOWN_INVALID,
     ),
     # Flask-HTTPAuth 4.2.0: `Basic base64(b"bob:\xff\xfe")` → 500
     # (UnicodeDecodeError). Missing, wrong, bad base64, no colon → 401 with
@@ -405,8 +392,7 @@ FAULTS = [
         "node",
         "node",
         "bug-15-connect-basic-auth",
-        caught={"GET / malformed:scheme-only": "R9110-NO-STACK-TRACE"},
-        gap=GAP_STACK_TRACE,
+        warned={"GET / malformed:scheme-only": "HYG-NO-STACK-TRACE"},
     ),
     # Emulated oauth2-proxy 7.x: without a valid session cookie every request is
     # redirected (302 to the IdP's /oauth2/start), whatever it accepts.
@@ -581,8 +567,7 @@ FAULTS = [
         "node",
         "node",
         "bug-07-express-jwt",
-        caught={"GET /p missing": "R9110-NO-STACK-TRACE"},
-        gap=GAP_STACK_TRACE,
+        warned=_caught("GET /p", "HYG-NO-STACK-TRACE", MISSING, EXPIRED),
     ),
 ]
 
@@ -769,14 +754,7 @@ CONTROLS = [
 
 
 def _params(scenarios: list[Scenario]) -> list[Any]:
-    return [
-        pytest.param(
-            s,
-            id=s.id,
-            marks=[pytest.mark.xfail(reason=s.gap, strict=True)] if s.gap else [],
-        )
-        for s in scenarios
-    ]
+    return [pytest.param(s, id=s.id) for s in scenarios]
 
 
 @pytest.fixture
@@ -836,6 +814,12 @@ def _failing_requirements(result: dict[str, Any]) -> set[str]:
     }
 
 
+def _flagged_requirements(result: dict[str, Any] | None) -> set[str]:
+    """Every requirement a case broke, whatever its grade."""
+    findings = (result or {}).get("findings", [])
+    return {f["requirement"] for f in findings if not f["passed"] and not f["waived"]}
+
+
 def _describe(result: dict[str, Any] | None) -> str:
     if result is None:
         return "no such case in the report"
@@ -856,6 +840,15 @@ def _assert_caught_and_right(
     }
     assert not missed, (
         f"{scenario.id}: faults not reported with the expected requirement {scenario.caught}: {missed}"
+    )
+
+    unwarned = {
+        key: _describe(results.get(key))
+        for key, requirement in scenario.warned.items()
+        if requirement not in _flagged_requirements(results.get(key))
+    }
+    assert not unwarned, (
+        f"{scenario.id}: hygiene faults not flagged with {scenario.warned}: {unwarned}"
     )
 
     wronged = {
