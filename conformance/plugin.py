@@ -31,7 +31,7 @@ from .errors import (
 )
 from .fuzz import DEFAULT_EXAMPLES, Fuzzer
 from .model import BrokenTarget, Case, Target
-from .results import Evidence, case_record, failure_message
+from .results import Evidence, case_record, failure_message, printable
 from .runner import Audit, BrokenTargetError
 from .targets import DEFAULT_TARGETS_FILE, builtin_targets, load_targets
 from .transport import DEFAULT_TIMEOUT
@@ -520,7 +520,7 @@ def _warning_lines(record: dict[str, Any]) -> list[str]:
     if record["outcome"] != "pass":
         return []
     return [
-        f"WARN {f['requirement']}: {f['message']}"
+        printable(f"WARN {f['requirement']}: {f['message']}")
         for f in record["findings"]
         if not f["passed"] and not f["waived"] and f["grade"] == "warn"
     ]

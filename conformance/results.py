@@ -3,14 +3,21 @@
 Both forms show what was sent with every credential masked, what came back,
 what was expected, and the requirement IDs involved. The record is made of
 JSON values only, so it can ride on a pytest report through pytest-xdist.
+
+Every text that reaches a message or a record goes through ``Evidence.mask``:
+servers echo what they were sent, into challenges, bodies and so into the
+findings' own messages, and a credential the suite derived from a real one
+(the valid token cut in half, one character changed) gives most of it away.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from .cases import expected_answer
 from .catalogue import requirement
@@ -28,6 +35,8 @@ from .model import (
 )
 
 BODY_EXCERPT_CHARS = 300
+# C0 controls but tab, DEL and the C1 controls (RFC 9110 §5.5 obs-text may carry them).
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,10 @@ class Evidence:
     obtained: tuple[Secret, ...] = ()
     generated: str | None = None
 
+    def mask(self, text: str) -> str:
+        """``text`` with every credential of the target, and every one this case sent, masked."""
+        return scrub(text, self.target, self.obtained, _sent_credentials(self.probe))
+
 
 def failure_message(evidence: Evidence) -> str:
     """A multi-line explanation of why the case failed.
@@ -65,11 +78,23 @@ def failure_message(evidence: Evidence) -> str:
         f"{evidence.target.name}: {case.endpoint.method} {url} [{case.id}]",
         f"  sent:     {_sent(evidence) or 'nothing'}",
         f"  expected: {expected_answer(evidence.target, case)}",
-        f"  observed: {scrub(describe_exchange(evidence.exchange), evidence.target, evidence.obtained)}",
+        f"  observed: {evidence.mask(describe_exchange(evidence.exchange))}",
     ]
     if evidence.verdict is not None:
-        lines += [f"  {line}" for line in finding_lines(evidence.verdict.findings)]
-    return "\n".join(lines)
+        lines += [f"  {evidence.mask(line)}" for line in finding_lines(evidence.verdict.findings)]
+    return "\n".join(printable(line) for line in lines)
+
+
+def printable(text: str) -> str:
+    r"""``text`` with control characters spelt out, safe to write to a terminal.
+
+    A server's bytes reach messages (its challenge, its reason phrase); an
+    escape sequence among them would otherwise drive the user's terminal.
+
+    >>> printable("realm=\x1b[31mred")
+    'realm=\\x1b[31mred'
+    """
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def finding_lines(findings: tuple[Finding, ...], *, include_passed: bool = False) -> list[str]:
@@ -112,14 +137,14 @@ def case_record(evidence: Evidence, outcome: Outcome, message: str | None, nodei
         "outcome": outcome,
         "expected": expected_answer(evidence.target, case),
         "sent": _sent(evidence),
-        "observed": _observed(exchange, evidence.target, evidence.obtained),
-        "message": message,
+        "observed": _observed(exchange, evidence.mask),
+        "message": evidence.mask(message) if message is not None else None,
         "findings": [
             {
                 "requirement": f.requirement,
                 "passed": f.passed,
                 "grade": f.grade,
-                "message": f.message,
+                "message": evidence.mask(f.message),
                 "waived": f.waived,
             }
             for f in findings
@@ -132,38 +157,62 @@ def _sent(evidence: Evidence) -> str | None:
         return None
     if evidence.generated is None:
         return evidence.probe.sent
-    return f"{evidence.probe.sent}: {scrub(evidence.generated, evidence.target, evidence.obtained)}"
+    return f"{evidence.probe.sent}: {evidence.mask(evidence.generated)}"
 
 
-def _observed(exchange: Exchange | None, target: Target, obtained: Iterable[Secret] = ()) -> dict[str, Any]:
+def _observed(exchange: Exchange | None, mask: Callable[[str], str]) -> dict[str, Any]:
     if exchange is None:
         return {"status": None, "reason": None, "www_authenticate": [], "location": None, "body_excerpt": None}
-    # Scrubbed whole, then cut: a cut would leave a masked secret's start behind.
-    excerpt = scrub(exchange.body.decode("utf-8", errors="replace"), target, obtained)[:BODY_EXCERPT_CHARS]
+    # Masked whole, then cut: a cut would leave a masked secret's start behind.
+    excerpt = mask(exchange.body.decode("utf-8", errors="replace"))[:BODY_EXCERPT_CHARS]
     location = exchange.location
     return {
         "status": exchange.status,
-        "reason": scrub(exchange.reason, target, obtained),
-        "www_authenticate": [scrub(line, target, obtained) for line in exchange.www_authenticate],
-        "location": scrub(location, target, obtained) if location is not None else None,
-        "body_excerpt": scrub(excerpt, target, obtained),
+        "reason": mask(exchange.reason),
+        "www_authenticate": [mask(line) for line in exchange.www_authenticate],
+        "location": mask(location) if location is not None else None,
+        "body_excerpt": excerpt,
     }
 
 
-def scrub(text: str, target: Target, obtained: Iterable[Secret] = ()) -> str:
+def scrub(text: str, target: Target, obtained: Iterable[Secret] = (), sent: Iterable[str] = ()) -> str:
     """Mask every credential of ``target`` that a server echoed back into ``text``.
 
     Servers do echo what they were sent (httpbin returns the bearer token it
     got), and whatever they send ends up in messages and reports.
-    ``obtained`` adds the credentials fetched at run time.
+    ``obtained`` adds the credentials fetched at run time, ``sent`` the
+    credential values one request carried.
     """
-    for secret in _secret_texts(target, obtained):
-        if secret and secret in text:
+    for secret in _secret_texts(target, obtained, sent):
+        if secret in text:
             text = text.replace(secret, "<redacted>")
     return text
 
 
-def _secret_texts(target: Target, obtained: Iterable[Secret] = ()) -> list[str]:
+def _sent_credentials(probe: Probe | None) -> list[str]:
+    """The credential values a probe carries, each also without its scheme word.
+
+    Only the headers, parameters and cookies the suite built from the
+    target's credentials count; the bytes of a generated value are shown on
+    purpose, so that a failure can be repeated, and hold no secret.
+    """
+    if probe is None:
+        return []
+    values: list[str] = []
+    for _, value in (*probe.headers, *probe.params):
+        scheme, space, credentials = value.partition(" ")
+        if space and scheme.isalpha():
+            values.append(credentials.strip())
+        # A lone scheme word (`Bearer`) is no secret, and masking it would
+        # hide the scheme of every challenge.
+        if space or not value.isalpha():
+            values.append(value)
+    for _, value in probe.cookies:
+        values += [value, unquote(value)]
+    return values
+
+
+def _secret_texts(target: Target, obtained: Iterable[Secret] = (), sent: Iterable[str] = ()) -> list[str]:
     credentials = [
         *target.credentials.values(),
         *([target.expired] if target.expired else []),
@@ -182,5 +231,6 @@ def _secret_texts(target: Target, obtained: Iterable[Secret] = ()) -> list[str]:
             password = credential.password.reveal()
             pair = f"{credential.username}:{password}".encode()
             texts += [base64.b64encode(pair).decode("ascii"), password]
+    texts += sent
     # Longest first, so a secret that contains another is masked whole.
-    return sorted((t for t in texts if len(t) >= 4), key=len, reverse=True)
+    return sorted({t for t in texts if len(t) >= 4}, key=len, reverse=True)
