@@ -68,7 +68,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="append",
         default=[],
         metavar="NAME",
-        help="Audit the target NAME of the targets file. May be repeated; 'all' selects every target",
+        help="Audit the target NAME of the targets file. May be repeated or given as NAME,NAME; 'all' selects every target of the file",
     )
     group.addoption(
         TARGETS_FILE_OPTION,
@@ -187,6 +187,9 @@ def _select(
                 wanted += in_file or list(builtin_targets())
             elif name:
                 wanted.append(name)
+    if not wanted:
+        # `--target="$TARGET"` with the variable unset in CI must not pass as an empty audit.
+        raise pytest.UsageError(f"{TARGET_OPTION} names no target (got {', '.join(map(repr, names))}); give NAME, NAME,NAME or 'all'")
 
     unknown = [n for n in wanted if n not in declared]
     if unknown:

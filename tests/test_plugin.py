@@ -332,6 +332,15 @@ targets:
 # --- usage errors -----------------------------------------------------------------
 
 
+@pytest.mark.parametrize("value", ["", ",", " , "])
+def test_empty_target_name_is_a_usage_error(pytester: pytest.Pytester, value: str) -> None:
+    # `--target="$TARGET"` with TARGET unset in CI
+    result = pytester.runpytest(f"--target={value}", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--target names no target*give NAME, NAME,NAME or 'all'*"])
+
+
 def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
 
