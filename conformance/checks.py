@@ -346,7 +346,15 @@ def _check_challenge_present(
     lines = exchange.www_authenticate
     requirement_id = "R9110-401-CHALLENGE" if exchange.status == 401 else "R6750-WWWA-REQUIRED"
     if not lines:
-        yield finding(requirement_id, False, f"{_status(exchange)} without a WWW-Authenticate header")
+        message = f"{_status(exchange)} without a WWW-Authenticate header"
+        if target.scheme in ("api_key", "cookie"):
+            # No IANA scheme exists for API keys or session cookies, which
+            # excuses nothing: RFC 9110 §11.6.1 lets any scheme token stand.
+            message += (
+                f"; no challenge scheme is registered for {target.scheme.replace('_', ' ')}s, "
+                "but any token will do, such as 'WWW-Authenticate: APIKey realm=\"api\"'"
+            )
+        yield finding(requirement_id, False, message)
     elif not parsed.challenges:
         yield finding(requirement_id, False, f"{_status(exchange)} whose WWW-Authenticate holds no readable challenge: {lines!r}")
     elif not usable:

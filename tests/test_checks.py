@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -242,6 +243,18 @@ def test_answer_gets_the_expected_findings(scheme: Scheme, kind: str, variant: s
 
     assert flagged(verdict) == expected
     assert verdict.outcome == ("fail" if "fail" in expected.values() else "pass")
+
+
+@pytest.mark.parametrize("scheme", ["api_key", "cookie"])
+def test_missing_challenge_on_an_api_key_401_says_why_it_still_counts(scheme: Scheme) -> None:
+    target = replace(make_target("api_key"), scheme=scheme)
+
+    verdict = judge(target, Case("t", ITEMS, "missing"), answer(401))
+
+    (failure,) = verdict.failures
+    assert failure.requirement == "R9110-401-CHALLENGE"
+    assert "no challenge scheme is registered" in failure.message
+    assert "WWW-Authenticate: APIKey realm=" in failure.message
 
 
 def test_every_citable_requirement_has_a_nonconformant_row() -> None:
