@@ -6,11 +6,11 @@ what the checks report. It never raises on server input. The grammar, the
 disambiguation rules and the tricky inputs it follows are in section 2 of
 the project's requirements.
 
-Several field lines of one response form one list (RFC 9110 §5.3), but each
-line is read on its own so that a fault's position refers to one line. A
-consequence users may meet: a challenge whose parameters continue on the
-next field line is reported as ``param-before-scheme``, although joining the
-lines would make it valid.
+Several field lines of one response form one list (RFC 9110 §5.3): the
+challenges read are those of the lines joined with ", ", so a challenge whose
+parameters go on in the next line is one challenge. Faults are still found
+line by line, so that a fault's position refers to one line, and the send
+checks (empty members, whitespace) look at the lines as they were sent.
 """
 
 from __future__ import annotations
@@ -155,11 +155,15 @@ def parse_challenges(lines: Sequence[str]) -> ParseResult:
     """
     challenges: list[Challenge] = []
     faults: list[SyntaxFault] = []
+    open_challenge: _Draft | None = None
     for index, line in enumerate(lines):
-        reader = _LineReader(index, line)
+        reader = _LineReader(index, line, open_challenge)
         reader.read()
+        open_challenge = reader.take_open_challenge()
         challenges.extend(reader.challenges)
         faults.extend(reader.faults)
+    if open_challenge is not None:
+        challenges.extend(_finished(open_challenge))
     return ParseResult(tuple(challenges), tuple(faults))
 
 
@@ -242,6 +246,7 @@ class _Draft:
     """The challenge being read; ``broken`` once a fatal fault hits it."""
 
     scheme: str | None
+    line: int = 0
     params: list[Param] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
     repeated: set[str] = field(default_factory=set)
@@ -250,14 +255,23 @@ class _Draft:
 
 
 class _LineReader:
-    """Reads one field line into challenges and faults."""
+    """Reads one field line into challenges and faults.
 
-    def __init__(self, index: int, line: str) -> None:
+    ``carried`` is the challenge the previous line ended with: parameters at
+    the start of this line belong to it, as they would in the joined value.
+    """
+
+    def __init__(self, index: int, line: str, carried: _Draft | None = None) -> None:
         self.index = index
         self.line = line
         self.challenges: list[Challenge] = []
         self.faults: list[SyntaxFault] = []
-        self._draft: _Draft | None = None
+        self._draft: _Draft | None = carried
+
+    def take_open_challenge(self) -> _Draft | None:
+        """The challenge the line ended with, which the next line may go on with."""
+        draft, self._draft = self._draft, None
+        return draft
 
     def read(self) -> None:
         """Read every list member of the line in turn."""
@@ -275,7 +289,6 @@ class _LineReader:
                 empty_run.append(number)
 
         self._report_empty_run(empty_run, members)
-        self._close_draft()
 
     def _read_member(self, start: int, end: int, comma: int | None) -> None:
         # Rule 2 of §2: a token followed by "=" and the start of a value is a
@@ -305,7 +318,7 @@ class _LineReader:
         scheme = _show(draft.scheme if draft else None)
         if draft is None:
             draft = self._draft = _Draft(scheme=None, broken=True)
-            message = f"Parameter {_show(name)} comes before any scheme on this line"
+            message = f"Parameter {_show(name)} comes before any scheme of the field"
             self._add(_Problem(start, "param-before-scheme", message))
         elif draft.token68 is not None and not draft.broken:
             draft.broken = True
@@ -326,7 +339,7 @@ class _LineReader:
 
     def _read_challenge(self, scheme: str, scheme_end: int, end: int) -> None:
         self._close_draft()
-        draft = self._draft = _Draft(scheme=scheme)
+        draft = self._draft = _Draft(scheme=scheme, line=self.index)
         if scheme_end == end:
             return
 
@@ -391,10 +404,8 @@ class _LineReader:
     def _close_draft(self) -> None:
         draft = self._draft
         self._draft = None
-        if draft is not None and draft.scheme is not None and not draft.broken:
-            self.challenges.append(
-                Challenge(draft.scheme, tuple(draft.params), draft.token68, self.index)
-            )
+        if draft is not None:
+            self.challenges.extend(_finished(draft))
 
     def _add(self, problem: _Problem) -> None:
         requirement = _SEND_FAULTS.get(problem.code, _UNREADABLE)
@@ -408,6 +419,13 @@ class _LineReader:
             fatal,
         )
         self.faults.append(fault)
+
+
+def _finished(draft: _Draft) -> list[Challenge]:
+    """The challenge a draft makes, or none if it had no scheme or could not be read."""
+    if draft.scheme is None or draft.broken:
+        return []
+    return [Challenge(draft.scheme, tuple(draft.params), draft.token68, draft.line)]
 
 
 def _read_data(line: str, start: int, end: int) -> _ParamRead | str | _Problem:

@@ -293,11 +293,31 @@ CASES = [
     pytest.param(
         ["\x01, Basic"], [("Basic", [])], [("ctl-char", 0, 0)], id="ctl-as-member"
     ),
+    # RFC 9110 §5.3: the lines are one list joined with ", ", so a challenge
+    # may go on in the next line; a parameter may not open the first one.
     pytest.param(
         ["Basic", 'realm="x"'],
+        [("Basic", [("realm", "x")])],
+        [],
+        id="challenge-goes-on-in-the-next-line",
+    ),
+    pytest.param(
+        ['Bearer realm="a"', "", 'error="invalid_token"', 'Basic realm="b"'],
+        [("Bearer", [("realm", "a"), ("error", "invalid_token")]), ("Basic", [("realm", "b")])],
+        [],
+        id="parameters-continue-past-a-blank-line",
+    ),
+    pytest.param(
+        ['Bearer realm="a"', 'realm="b"'],
+        [("Bearer", [("realm", "a"), ("realm", "b")])],
+        [("duplicate-param", 1, 0)],
+        id="repeat-across-lines-is-a-repeat",
+    ),
+    pytest.param(
+        ['realm="x"', "Basic"],
         [("Basic", [])],
-        [("param-before-scheme", 1, 0)],
-        id="challenge-never-spans-lines",
+        [("param-before-scheme", 0, 0)],
+        id="parameter-before-the-first-scheme",
     ),
     pytest.param(
         ['Basic realm="a"', "", 'Bearer realm = "b"'],
@@ -414,7 +434,7 @@ def test_each_fault_cites_its_requirement(
         ),
         pytest.param(
             'realm="x"',
-            "Parameter 'realm' comes before any scheme on this line",
+            "Parameter 'realm' comes before any scheme of the field",
             id="param-before-scheme",
         ),
         pytest.param(
@@ -485,7 +505,7 @@ def test_each_fault_cites_its_requirement(
         ),
         pytest.param(
             "p" * 50 + '="x"',
-            "Parameter 'pppppppppppppppppppppppppppppppppppppppp'... comes before any scheme on this line",
+            "Parameter 'pppppppppppppppppppppppppppppppppppppppp'... comes before any scheme of the field",
             id="long-name-cut-short",
         ),
     ],

@@ -226,6 +226,8 @@ VERDICTS = [
     ("basic", "malformed", "duplicate-header", answer(401, 'Basic realm="api"'), {}),
     ("bearer", "malformed", "comma-only", answer(401, BEARER_OK), {}),
     ("bearer", "malformed", "comma-list", answer(500, body=b"IndexError"), {"R9110-NO-5XX": "fail"}),
+    # One challenge split over two field lines is the joined list, so it is sound (RFC 9110 §5.3).
+    ("bearer", "wrong", "random-token", answer(401, 'Bearer realm="api"', 'error="invalid_token"'), {}),
     # A stack trace in an error body is a hygiene warning (CWE-209), on a refusal or a crash alike.
     ("bearer", "missing", None, answer(401, BEARER_OK, body=EXPRESS_TRACE), {"HYG-NO-STACK-TRACE": "warn"}),
     ("bearer", "malformed", "garbage", answer(500, body=PYTHON_TRACE), {"R9110-NO-5XX": "fail", "HYG-NO-STACK-TRACE": "warn"}),
