@@ -201,11 +201,12 @@ def _sent_credentials(probe: Probe | None) -> list[str]:
     values: list[str] = []
     for _, value in (*probe.headers, *probe.params):
         scheme, space, credentials = value.partition(" ")
+        # A scheme word alone (`Bearer`, `Basic `) is no secret, and masking
+        # it would hide the scheme of every challenge.
         if space and scheme.isalpha():
-            values.append(credentials.strip())
-        # A lone scheme word (`Bearer`) is no secret, and masking it would
-        # hide the scheme of every challenge.
-        if space or not value.isalpha():
+            if credentials.strip():
+                values += [credentials.strip(), value]
+        elif not value.strip().isalpha():
             values.append(value)
     for _, value in probe.cookies:
         values += [value, unquote(value)]

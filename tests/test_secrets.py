@@ -12,6 +12,9 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from conformance.model import Case, Endpoint, Probe, Secret, Target
+from conformance.results import Evidence
+
 ADMIN = "adm1nQwErTyUiOpAsDfGhJkLzXcVbNm0123456789"
 READER = "r3aderPoIuYtReWqLkJhGfDsAmNbVcXz9876543210"
 EXPIRED = "exp1redMnBvCxZlKjHgFdSaPoIuYtReWq1029384756"
@@ -131,3 +134,14 @@ def test_server_control_characters_never_reach_the_terminal(pytester: pytest.Pyt
     text = result.stdout.str()
     assert "\\x1b[31mred" in text
     assert "\x1b" not in text
+
+
+@pytest.mark.parametrize("sent", ["Bearer ", "Bearer", "Basic  ", "bearer"])
+def test_a_scheme_word_sent_alone_is_not_masked(sent: str) -> None:
+    # `malformed:empty` and `scheme-only` send no credential, only the scheme
+    target = Target("t", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/p"),), {"admin": Secret(ADMIN)})
+    probe = Probe("GET", "http://127.0.0.1:1/p", headers=(("Authorization", sent),))
+    evidence = Evidence(target, Case("t", Endpoint("GET", "/p"), "malformed", "empty"), probe, None)
+
+    assert evidence.mask("the Bearer challenge of a Basic realm") == "the Bearer challenge of a Basic realm"
+    assert evidence.mask(f"got {ADMIN}") == "got <redacted>"
