@@ -179,8 +179,8 @@ def build_probe(target: Target, case: Case, credentials: Mapping[str, Presentabl
                 "add one to test that expired credentials are refused"
             )
         return _with_credential(target, method, url, target.expired, "the expired credential")
-    if case.kind == "wrong" and case.variant in target.invalid:
-        declared = target.invalid[case.variant]
+    declared = target.invalid.get(case.variant or "") if case.kind == "wrong" else None
+    if declared is not None:
         return _with_credential(target, method, url, declared, f"the declared invalid credential {case.variant!r}")
 
     assert case.variant is not None
