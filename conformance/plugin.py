@@ -317,7 +317,8 @@ def auth_target(auth_audit: Audit, auth_target_name: str) -> Target:
     try:
         return auth_audit.target(auth_target_name)
     except BrokenTargetError as exc:
-        pytest.fail(f"target {auth_target_name!r} cannot be audited: {exc}", pytrace=False)
+        # from None: the problem lines say it all; the chain would repeat them.
+        raise pytest.fail.Exception(f"target {auth_target_name!r} cannot be audited: {exc}", pytrace=False) from None
 
 
 @pytest.fixture
@@ -383,7 +384,8 @@ def _judgeable(request: pytest.FixtureRequest, audit: Audit, case: Case) -> Targ
     if not case.is_control:
         control = audit.control(target, case.endpoint)
         if not control.passed:
-            pytest.fail(f"cannot judge {case.id} of {case.endpoint.label}: {control.explain()}", pytrace=False)
+            # The control's reason phrase is the server's text.
+            pytest.fail(printable(f"cannot judge {case.id} of {case.endpoint.label}: {control.explain()}"), pytrace=False)
     return target
 
 
