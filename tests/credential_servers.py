@@ -2,7 +2,8 @@
 
 - Flask-HTTPAuth: ``HTTPBasicAuth`` (a non-ASCII user name and a UTF-8
   password among the users) and ``HTTPTokenAuth`` (Bearer), each with a
-  route every user may call and one for the ``admin`` role.
+  route every user may call and one for the ``admin`` role, and a form
+  login (``POST /login``) that answers with a fresh token in ``X-Token``.
 - FastAPI with OAuth2 scopes and PyJWT, as in FastAPI's "OAuth2 scopes"
   tutorial, plus the tiny client-credentials token endpoint that issues its
   JWTs (``POST /oauth/token``, RFC 6749 §4.4).
@@ -32,7 +33,7 @@ from urllib.parse import parse_qs
 import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -46,11 +47,19 @@ FLASK_TOKENS = {"tok-alice-5c0d1e2f3a4b5c6d": "alice", "tok-bob-7e8f9a0b1c2d3e4f
 FLASK_ADMINS = frozenset({"alice"})
 
 
-def build_flask_app() -> Flask:
-    """Flask-HTTPAuth's Basic and Bearer token auth, written as its documentation shows."""
+def build_flask_app(logins: dict[str, str] | None = None) -> Flask:
+    """Flask-HTTPAuth's Basic and Bearer token auth, written as its documentation shows.
+
+    ``POST /login`` takes a form with ``username`` and ``password`` (the
+    Basic users' passwords) and answers ``X-Token: Bearer <token>``, as some
+    APIs hand out tokens in a header rather than the body. Each login
+    issues a fresh token, recorded in ``logins`` (token -> user), which the
+    Bearer routes accept alongside the fixed ``FLASK_TOKENS``.
+    """
     app = Flask("credential-kinds")
     basic = HTTPBasicAuth()
     token = HTTPTokenAuth(scheme="Bearer")
+    issued = {} if logins is None else logins
 
     @basic.verify_password
     def verify_password(username: str, password: str) -> str | None:
@@ -61,7 +70,7 @@ def build_flask_app() -> Flask:
 
     @token.verify_token
     def verify_token(presented: str) -> str | None:
-        return FLASK_TOKENS.get(presented)
+        return FLASK_TOKENS.get(presented) or issued.get(presented)
 
     @basic.get_user_roles
     @token.get_user_roles
@@ -87,6 +96,15 @@ def build_flask_app() -> Flask:
     @token.login_required(role="admin")
     def token_admin() -> Any:
         return jsonify(user=token.current_user(), data="token admin console")
+
+    @app.post("/login")
+    def login() -> Any:
+        user = verify_password(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            return jsonify(error="wrong user name or password"), 401, {"WWW-Authenticate": 'Form realm="login"'}
+        fresh = secrets.token_urlsafe(24)
+        issued[fresh] = user
+        return jsonify(user=user), 200, {"X-Token": f"Bearer {fresh}"}
 
     return app
 

@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from credential_servers import (
@@ -48,8 +49,14 @@ RUN = ("-p", "no:cacheprovider", "--conformance-examples=3")
 
 
 @pytest.fixture(scope="module")
-def flask_url() -> Iterator[str]:
-    with serve_wsgi(build_flask_app()) as url:
+def flask_logins() -> dict[str, str]:
+    """The tokens the Flask app's form login issued: token -> user."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def flask_url(flask_logins: dict[str, str]) -> Iterator[str]:
+    with serve_wsgi(build_flask_app(flask_logins)) as url:
         yield url
 
 
@@ -208,6 +215,76 @@ targets:
     expected = f"role 'staff': login POST /api-token-auth/ at {drf_url}/api-token-auth/ answered 400 Bad Request, so the role could not log in"
     assert any(r["message"] == expected for r in report["results"])
     result.stdout.fnmatch_lines([f"*could not be sent: {expected}*"])
+
+
+# --- a form login that answers with the token in a header ------------------------
+
+
+def form_login(user: str, password: str) -> LoginRequest:
+    # As targets.yaml's `form:` builds it: form-encoded, UTF-8.
+    body = Secret(urlencode({"username": user, "password": password}))
+    return LoginRequest("POST", "/login", TokenSource("header", "X-Token"), body, "application/x-www-form-urlencoded")
+
+
+def test_header_token_of_a_form_login_is_kept_without_its_scheme(flask_url: str, flask_logins: dict[str, str]) -> None:
+    # Given a form login, with a user name and password beyond ASCII, that answers "X-Token: Bearer <token>"
+    target = Target("w", "bearer", flask_url, (Endpoint("GET", "/token/me"),), {"jurgen": form_login("jürgen", FLASK_PASSWORDS["jürgen"])})
+    wallet = Wallet(target, Transport())
+
+    # When the wallet logs the role in
+    token = wallet.get("jurgen")
+
+    # Then it holds the token the server issued, "Bearer " dropped, and keeps it
+    assert isinstance(token, Secret)
+    assert flask_logins[token.reveal()] == "jürgen"
+    assert wallet.get("jurgen") is token
+    assert wallet.obtained() == (token,)
+
+
+def test_form_login_with_a_wrong_password_is_an_error(flask_url: str) -> None:
+    target = Target("w", "bearer", flask_url, (Endpoint("GET", "/token/me"),), {"web": form_login("alice", "not-her-password")})
+
+    with pytest.raises(CredentialError) as excinfo:
+        Wallet(target, Transport()).get("web")
+
+    assert str(excinfo.value) == f"role 'web': login POST /login at {flask_url}/login answered 401 UNAUTHORIZED, so the role could not log in"
+
+
+def test_roles_logged_in_by_form_with_header_tokens_are_audited(pytester: pytest.Pytester, flask_url: str, flask_logins: dict[str, str]) -> None:
+    # Given two roles that log in with a form and get their token in X-Token
+    login = "{{login: {{method: POST, path: /login, form: {{username: {user}, password: \"{pw}\"}}, token: {{header: X-Token}}}}}}"
+    targets = f"""
+targets:
+  flask-login:
+    base_url: {flask_url}
+    scheme: bearer
+    credentials:
+      admin: {login.format(user="alice", pw=FLASK_PASSWORDS["alice"])}
+      jurgen: {login.format(user="jürgen", pw=FLASK_PASSWORDS["jürgen"])}
+    endpoints:
+      - GET /token/me
+      - {{method: GET, path: /token/admin, roles: [admin]}}
+"""
+    before = set(flask_logins)
+
+    result, report = audit(pytester, targets, "flask-login", "-rA")
+
+    # Then each role logged in once, its token works, and nothing errs
+    issued = set(flask_logins) - before
+    assert sorted(flask_logins[t] for t in issued) == ["alice", "jürgen"]
+    me = by_id(report, "GET /token/me")
+    assert me["valid:admin"]["outcome"] == me["valid:jurgen"]["outcome"] == "pass"
+    assert by_id(report, "GET /token/admin")["unprivileged:jurgen"]["observed"]["status"] == 403
+    for variant in ("random-token", "truncated", "flipped-char", "misplaced"):
+        assert me[f"wrong:{variant}"]["observed"]["status"] == 401, variant
+    assert outcomes(report, "error") == set()
+
+    # And neither token nor password reaches the output or the reports
+    written = (pytester.path / "reports" / "flask-login.json").read_text(encoding="utf-8")
+    written += (pytester.path / "reports" / "flask-login.html").read_text(encoding="utf-8")
+    for secret in (*issued, *FLASK_PASSWORDS.values()):
+        assert secret not in written
+        assert secret not in result.stdout.str()
 
 
 # --- OAuth 2 client credentials and JWT ------------------------------------------
