@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request, Security, status
@@ -138,15 +138,23 @@ OAUTH_CLIENTS = {
     "ops": ("ops-secret-6b1f0c2d9e8a7f35", "items:read items:write", 300),
     "viewer": ("viewer-secret-2d4e6f8a0b1c3e5f", "items:read", 300),
     "short": ("short-secret-9a8b7c6d5e4f3a2b", "items:read", 31),
+    # Characters that RFC 6749 §2.3.1 has form-encoded before Basic encoding.
+    "odd:client": ("sécret:with/+&=%-chars", "items:read", 300),
 }
 
 
 class TokenLog:
-    """How many tokens the token endpoint issued, per client, for the refresh tests."""
+    """What the token endpoint was asked and issued, per client, for the grant tests.
+
+    ``client_auth`` and ``audience`` hold how the client authenticated
+    (``basic`` or ``body``) and the audience it asked for, on its last grant.
+    """
 
     def __init__(self) -> None:
         self.issued: dict[str, int] = {}
         self.tokens: list[str] = []
+        self.client_auth: dict[str, str] = {}
+        self.audience: dict[str, str | None] = {}
 
 
 def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
@@ -154,7 +162,9 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
 
     Tokens are HS256 JWTs checked for signature, exp, nbf, iss and aud. A
     token without the scope a route needs gets the tutorial's 401 with
-    ``WWW-Authenticate: Bearer scope="..."``.
+    ``WWW-Authenticate: Bearer scope="..."``. The token endpoint takes the
+    client's id and secret by HTTP Basic or in the form (RFC 6749 §2.3.1),
+    never both at once, and an ``audience`` that must be this API's.
     """
     app = FastAPI()
     log = log or TokenLog()
@@ -167,12 +177,24 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
     async def issue_token(request: Request) -> Any:
         # Parsed by hand: FastAPI's Form() would need python-multipart.
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-        grant_type, scope = form.get("grant_type", ""), form.get("scope", "")
-        client = _client(request.headers.get("Authorization", ""))
+        grant_type, scope, audience = form.get("grant_type", ""), form.get("scope", ""), form.get("audience")
+        authorization = request.headers.get("Authorization")
+        in_body = "client_id" in form or "client_secret" in form
+        if authorization is not None and in_body:
+            # RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid_request")
+        if in_body:
+            client = _known_client(form.get("client_id", ""), form.get("client_secret", ""))
+        else:
+            client = _basic_client(authorization or "")
         if client is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid_client", headers={"WWW-Authenticate": 'Basic realm="token"'})
         if grant_type != "client_credentials":
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="unsupported_grant_type")
+        if audience is not None and audience != JWT_AUDIENCE:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid_target")
+        log.client_auth[client] = "body" if in_body else "basic"
+        log.audience[client] = audience
         _, allowed, lifetime = OAUTH_CLIENTS[client]
         granted = [s for s in scope.split() if s in allowed.split()] or allowed.split()
         now = int(time.time())
@@ -210,8 +232,12 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
     return app
 
 
-def _client(authorization: str) -> str | None:
-    """The client authenticated by HTTP Basic (RFC 6749 §2.3.1), or None."""
+def _basic_client(authorization: str) -> str | None:
+    """The client authenticated by HTTP Basic (RFC 6749 §2.3.1), or None.
+
+    Id and secret are form-encoded before the Basic encoding, so they are
+    decoded after it.
+    """
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -219,6 +245,10 @@ def _client(authorization: str) -> str | None:
         client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
     except ValueError:
         return None
+    return _known_client(unquote_plus(client_id), unquote_plus(secret))
+
+
+def _known_client(client_id: str, secret: str) -> str | None:
     known = OAUTH_CLIENTS.get(client_id)
     return client_id if known and secrets.compare_digest(secret.encode(), known[0].encode()) else None
 

@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import jwt
 import pytest
 from credential_servers import (
     DRF_USERS,
     FLASK_PASSWORDS,
     FLASK_TOKENS,
+    JWT_AUDIENCE,
     JWT_SECRET,
     OAUTH_CLIENTS,
     TokenLog,
@@ -358,6 +360,75 @@ def test_fetched_tokens_never_reach_output_or_reports(pytester: pytest.Pytester,
         assert token not in result.stdout.str()
         assert token not in written
     assert "<redacted>" in by_id(report, "GET /whoami")["valid:ops"]["observed"]["body_excerpt"]
+
+
+# --- how the client authenticates, and the audience it asks for -------------------
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "body"])
+@pytest.mark.parametrize("client", ["ops", "odd:client"])
+def test_client_authenticates_the_way_the_grant_says(fastapi_url: str, token_log: TokenLog, client: str, client_auth: str) -> None:
+    # Given a client whose id or secret may hold characters form encoding changes
+    secret, _, _ = OAUTH_CLIENTS[client]
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", client, Secret(secret), client_auth=client_auth)  # type: ignore[arg-type]
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"role": grant})
+
+    # When the wallet asks for a token
+    token = Wallet(target, Transport()).get("role")
+
+    # Then the endpoint saw the client authenticate that way only, and issued it the token
+    assert token_log.client_auth[client] == client_auth
+    assert isinstance(token, Secret) and token.reveal() == token_log.tokens[-1]
+    assert jwt.decode(token.reveal(), JWT_SECRET, algorithms=["HS256"], audience=JWT_AUDIENCE)["sub"] == client
+
+
+@pytest.mark.parametrize("audience", [None, JWT_AUDIENCE])
+def test_audience_is_asked_for_only_when_given(fastapi_url: str, token_log: TokenLog, audience: str | None) -> None:
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", "viewer", Secret(OAUTH_CLIENTS["viewer"][0]), audience=audience)
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"viewer": grant})
+
+    Wallet(target, Transport()).get("viewer")
+
+    assert token_log.audience["viewer"] == audience
+
+
+def test_refused_audience_is_an_error_with_the_oauth_code(fastapi_url: str) -> None:
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", "viewer", Secret(OAUTH_CLIENTS["viewer"][0]), audience="https://elsewhere.invalid/")
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"viewer": grant})
+
+    with pytest.raises(CredentialError) as excinfo:
+        Wallet(target, Transport()).get("viewer")
+
+    assert str(excinfo.value) == (
+        f"role 'viewer': client-credentials grant at {fastapi_url}/oauth/token answered 400 Bad Request without an access_token"
+    )
+
+
+def test_body_client_auth_and_audience_from_the_targets_file(pytester: pytest.Pytester, fastapi_url: str, token_log: TokenLog) -> None:
+    # Given a targets file whose grant sends the secret in the form and names the audience
+    secret = OAUTH_CLIENTS["viewer"][0]
+    targets = f"""
+targets:
+  fastapi-body:
+    base_url: {fastapi_url}
+    scheme: bearer
+    credentials:
+      viewer:
+        client_credentials: {{token_url: {fastapi_url}/oauth/token, client_id: viewer, client_secret: {secret},
+                              client_auth: body, audience: "{JWT_AUDIENCE}"}}
+    endpoints: [GET /items]
+"""
+    issued = token_log.issued.get("viewer", 0)
+
+    result, report = audit(pytester, targets, "fastapi-body")
+
+    # Then the role got its token that way, once, and the audit ran on it
+    assert (token_log.client_auth["viewer"], token_log.audience["viewer"]) == ("body", JWT_AUDIENCE)
+    assert token_log.issued["viewer"] == issued + 1
+    assert by_id(report, "GET /items")["valid:viewer"]["outcome"] == "pass"
+    assert outcomes(report, "error") == set()
+    assert secret not in result.stdout.str()
+    assert secret not in (pytester.path / "reports" / "fastapi-body.json").read_text(encoding="utf-8")
 
 
 # --- the wallet: once per role, refreshed on expiry ------------------------------
