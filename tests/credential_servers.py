@@ -140,14 +140,19 @@ OAUTH_CLIENTS = {
     "short": ("short-secret-9a8b7c6d5e4f3a2b", "items:read", 31),
     # Characters that RFC 6749 §2.3.1 has form-encoded before Basic encoding.
     "odd:client": ("sécret:with/+&=%-chars", "items:read", 300),
+    "jwt-only": ("jwt-only-secret-4c3b2a19f8e7d6c5", "items:read", 45),
 }
+# Clients whose token answers leave out expires_in (it is only RECOMMENDED,
+# RFC 6749 §5.1): when the token expires is then only in its exp claim.
+SILENT_EXPIRY = frozenset({"jwt-only"})
 
 
 class TokenLog:
     """What the token endpoint was asked and issued, per client, for the grant tests.
 
     ``client_auth`` and ``audience`` hold how the client authenticated
-    (``basic`` or ``body``) and the audience it asked for, on its last grant.
+    (``basic`` or ``body``) and the audience it asked for, on its last grant;
+    ``answers`` every token answer, in order.
     """
 
     def __init__(self) -> None:
@@ -155,6 +160,7 @@ class TokenLog:
         self.tokens: list[str] = []
         self.client_auth: dict[str, str] = {}
         self.audience: dict[str, str | None] = {}
+        self.answers: list[dict[str, Any]] = []
 
 
 def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
@@ -199,10 +205,16 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
         granted = [s for s in scope.split() if s in allowed.split()] or allowed.split()
         now = int(time.time())
         claims = {"sub": client, "scope": " ".join(granted), "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "exp": now + lifetime}
+        # A jti tells apart two tokens issued to one client within a second.
+        claims["jti"] = secrets.token_hex(8)
         log.issued[client] = log.issued.get(client, 0) + 1
         token = jwt.encode(claims, JWT_SECRET, algorithm="HS256")
         log.tokens.append(token)
-        return {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": claims["scope"]}
+        answer = {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": claims["scope"]}
+        if client in SILENT_EXPIRY:
+            del answer["expires_in"]
+        log.answers.append(answer)
+        return answer
 
     def current_client(security_scopes: SecurityScopes, token: Annotated[str, Depends(oauth2)]) -> str:
         authenticate_value = f'Bearer scope="{security_scopes.scope_str}"' if security_scopes.scopes else "Bearer"

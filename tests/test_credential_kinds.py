@@ -435,6 +435,7 @@ targets:
 
 
 def wallet_target(url: str, client: str = "short") -> Target:
+    """A target whose one role, ``short``, gets its token as ``client``."""
     secret = OAUTH_CLIENTS.get(client, ("not-the-secret",))[0]
     grant = ClientCredentialsGrant(f"{url}/oauth/token", client, Secret(secret), scope="items:read")
     return Target("w", "bearer", url, (Endpoint("GET", "/items"),), {"short": grant})
@@ -454,6 +455,36 @@ def test_token_is_fetched_once_and_again_when_it_expires(fastapi_url: str, token
     wallet.get("short")
     assert token_log.issued["short"] == issued + 2
     assert wallet.obtained()
+
+
+def test_jwt_without_expires_in_is_fetched_again_by_its_exp(fastapi_url: str, token_log: TokenLog) -> None:
+    # Given a token answer without expires_in, whose JWT lives 45 s and so is
+    # fetched again 30 s early, at exp - 30, and a clock we move
+    now = [time.time()]
+    wallet = Wallet(wallet_target(fastapi_url, "jwt-only"), Transport(), clock=lambda: now[0])
+    issued = token_log.issued.get("jwt-only", 0)
+
+    first = wallet.get("short")
+    assert isinstance(first, Secret)
+    exp = jwt.decode(first.reveal(), options={"verify_signature": False})["exp"]
+    assert "expires_in" not in token_log.answers[-1]
+
+    # When the clock is just short of exp - 30, the token is kept
+    now[0] = exp - 30 - 1
+    assert wallet.get("short") is first
+    assert token_log.issued["jwt-only"] == issued + 1
+
+    # When it passes exp - 30, a new token is fetched
+    now[0] = exp - 30 + 1
+    second = wallet.get("short")
+    assert isinstance(second, Secret) and second != first
+    assert token_log.issued["jwt-only"] == issued + 2
+
+    # And the new one is kept until its own exp - 30 (the server's clock did
+    # not move with ours, so that moment is not 45 s after the first's)
+    now[0] = jwt.decode(second.reveal(), options={"verify_signature": False})["exp"] - 30 - 1
+    assert wallet.get("short") is second
+    assert token_log.issued["jwt-only"] == issued + 2
 
 
 def test_failed_grant_is_remembered_and_names_the_role(fastapi_url: str, token_log: TokenLog) -> None:
