@@ -3,7 +3,9 @@
 One keep-alive ``requests.Session`` per target and worker. Redirects are
 never followed (a 3xx is itself a verdict, and following one could carry
 credentials to another origin), cookies a server sets are never replayed,
-and at most ``max_body`` bytes of a response body are read.
+and at most ``max_body`` bytes of a response body are read. A request that
+meets a kept-alive connection the server has closed is sent again on a new
+one only if its method is idempotent (RFC 9110 §9.2.2).
 
 Three more doors, each with the same rules: Digest probes go through
 requests' own ``HTTPDigestAuth``; probes with raw header bytes (control
@@ -35,6 +37,9 @@ logger = logging.getLogger("conformance")
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BODY = 64 * 1024
 USER_AGENT = "pytest-auth-conformance"
+
+# RFC 9110 §9.2.2: the methods a client may repeat after a failed connection.
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
 
 class Transport:
@@ -112,12 +117,21 @@ class Transport:
             try:
                 response = self._session.send(prepared, allow_redirects=False, stream=True, timeout=self.timeout)
             except requests.ConnectionError as exc:
-                if _connection_reason(exc) not in _STALE_CONNECTION_REASONS:
+                reason = _connection_reason(exc)
+                if reason not in _STALE_CONNECTION_REASONS:
                     raise
                 # A kept-alive connection the server closed after the last
                 # answer (some do after refusing an over-long header) fails
-                # the next request before it is read: retry once, afresh.
-                logger.debug("%s %s: %s; retrying on a new connection", probe.method, probe.url, _connection_reason(exc))
+                # the next request, which the server may or may not have
+                # read. Only an idempotent request may go again (RFC 9110
+                # §9.2.2): an auditor must never repeat a POST behind the
+                # API's back.
+                method = probe.method.upper()
+                if method not in IDEMPOTENT_METHODS:
+                    raise TransportError(
+                        _describe(probe, f"{reason}; {method} is not idempotent, so it was not sent again")
+                    ) from exc
+                logger.debug("%s %s: %s; retrying on a new connection", probe.method, probe.url, reason)
                 self._session.close()
                 prepared = self._session.prepare_request(request)
                 _set_header_lines(prepared, lines)

@@ -2,7 +2,8 @@
 
 - Flask-HTTPAuth: ``HTTPBasicAuth`` (a non-ASCII user name and a UTF-8
   password among the users) and ``HTTPTokenAuth`` (Bearer), each with a
-  route every user may call and one for the ``admin`` role.
+  route every user may call and one for the ``admin`` role, and a form
+  login (``POST /login``) that answers with a fresh token in ``X-Token``.
 - FastAPI with OAuth2 scopes and PyJWT, as in FastAPI's "OAuth2 scopes"
   tutorial, plus the tiny client-credentials token endpoint that issues its
   JWTs (``POST /oauth/token``, RFC 6749 §4.4).
@@ -27,12 +28,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 import jwt
 from fastapi import Depends, FastAPI, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer, SecurityScopes
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from flask_httpauth import HTTPBasicAuth, HTTPTokenAuth
 from werkzeug.serving import WSGIRequestHandler, make_server
 
@@ -46,11 +47,19 @@ FLASK_TOKENS = {"tok-alice-5c0d1e2f3a4b5c6d": "alice", "tok-bob-7e8f9a0b1c2d3e4f
 FLASK_ADMINS = frozenset({"alice"})
 
 
-def build_flask_app() -> Flask:
-    """Flask-HTTPAuth's Basic and Bearer token auth, written as its documentation shows."""
+def build_flask_app(logins: dict[str, str] | None = None) -> Flask:
+    """Flask-HTTPAuth's Basic and Bearer token auth, written as its documentation shows.
+
+    ``POST /login`` takes a form with ``username`` and ``password`` (the
+    Basic users' passwords) and answers ``X-Token: Bearer <token>``, as some
+    APIs hand out tokens in a header rather than the body. Each login
+    issues a fresh token, recorded in ``logins`` (token -> user), which the
+    Bearer routes accept alongside the fixed ``FLASK_TOKENS``.
+    """
     app = Flask("credential-kinds")
     basic = HTTPBasicAuth()
     token = HTTPTokenAuth(scheme="Bearer")
+    issued = {} if logins is None else logins
 
     @basic.verify_password
     def verify_password(username: str, password: str) -> str | None:
@@ -61,7 +70,7 @@ def build_flask_app() -> Flask:
 
     @token.verify_token
     def verify_token(presented: str) -> str | None:
-        return FLASK_TOKENS.get(presented)
+        return FLASK_TOKENS.get(presented) or issued.get(presented)
 
     @basic.get_user_roles
     @token.get_user_roles
@@ -87,6 +96,15 @@ def build_flask_app() -> Flask:
     @token.login_required(role="admin")
     def token_admin() -> Any:
         return jsonify(user=token.current_user(), data="token admin console")
+
+    @app.post("/login")
+    def login() -> Any:
+        user = verify_password(request.form.get("username", ""), request.form.get("password", ""))
+        if user is None:
+            return jsonify(error="wrong user name or password"), 401, {"WWW-Authenticate": 'Form realm="login"'}
+        fresh = secrets.token_urlsafe(24)
+        issued[fresh] = user
+        return jsonify(user=user), 200, {"X-Token": f"Bearer {fresh}"}
 
     return app
 
@@ -120,15 +138,29 @@ OAUTH_CLIENTS = {
     "ops": ("ops-secret-6b1f0c2d9e8a7f35", "items:read items:write", 300),
     "viewer": ("viewer-secret-2d4e6f8a0b1c3e5f", "items:read", 300),
     "short": ("short-secret-9a8b7c6d5e4f3a2b", "items:read", 31),
+    # Characters that RFC 6749 §2.3.1 has form-encoded before Basic encoding.
+    "odd:client": ("sécret:with/+&=%-chars", "items:read", 300),
+    "jwt-only": ("jwt-only-secret-4c3b2a19f8e7d6c5", "items:read", 45),
 }
+# Clients whose token answers leave out expires_in (it is only RECOMMENDED,
+# RFC 6749 §5.1): when the token expires is then only in its exp claim.
+SILENT_EXPIRY = frozenset({"jwt-only"})
 
 
 class TokenLog:
-    """How many tokens the token endpoint issued, per client, for the refresh tests."""
+    """What the token endpoint was asked and issued, per client, for the grant tests.
+
+    ``client_auth`` and ``audience`` hold how the client authenticated
+    (``basic`` or ``body``) and the audience it asked for, on its last grant;
+    ``answers`` every token answer, in order.
+    """
 
     def __init__(self) -> None:
         self.issued: dict[str, int] = {}
         self.tokens: list[str] = []
+        self.client_auth: dict[str, str] = {}
+        self.audience: dict[str, str | None] = {}
+        self.answers: list[dict[str, Any]] = []
 
 
 def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
@@ -136,7 +168,9 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
 
     Tokens are HS256 JWTs checked for signature, exp, nbf, iss and aud. A
     token without the scope a route needs gets the tutorial's 401 with
-    ``WWW-Authenticate: Bearer scope="..."``.
+    ``WWW-Authenticate: Bearer scope="..."``. The token endpoint takes the
+    client's id and secret by HTTP Basic or in the form (RFC 6749 §2.3.1),
+    never both at once, and an ``audience`` that must be this API's.
     """
     app = FastAPI()
     log = log or TokenLog()
@@ -149,20 +183,38 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
     async def issue_token(request: Request) -> Any:
         # Parsed by hand: FastAPI's Form() would need python-multipart.
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-        grant_type, scope = form.get("grant_type", ""), form.get("scope", "")
-        client = _client(request.headers.get("Authorization", ""))
+        grant_type, scope, audience = form.get("grant_type", ""), form.get("scope", ""), form.get("audience")
+        authorization = request.headers.get("Authorization")
+        in_body = "client_id" in form or "client_secret" in form
+        if authorization is not None and in_body:
+            # RFC 6749 §2.3: a client MUST NOT use more than one authentication method.
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid_request")
+        if in_body:
+            client = _known_client(form.get("client_id", ""), form.get("client_secret", ""))
+        else:
+            client = _basic_client(authorization or "")
         if client is None:
             raise HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid_client", headers={"WWW-Authenticate": 'Basic realm="token"'})
         if grant_type != "client_credentials":
             raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="unsupported_grant_type")
+        if audience is not None and audience != JWT_AUDIENCE:
+            raise HTTPException(status.HTTP_400_BAD_REQUEST, detail="invalid_target")
+        log.client_auth[client] = "body" if in_body else "basic"
+        log.audience[client] = audience
         _, allowed, lifetime = OAUTH_CLIENTS[client]
         granted = [s for s in scope.split() if s in allowed.split()] or allowed.split()
         now = int(time.time())
         claims = {"sub": client, "scope": " ".join(granted), "iss": JWT_ISSUER, "aud": JWT_AUDIENCE, "iat": now, "exp": now + lifetime}
+        # A jti tells apart two tokens issued to one client within a second.
+        claims["jti"] = secrets.token_hex(8)
         log.issued[client] = log.issued.get(client, 0) + 1
         token = jwt.encode(claims, JWT_SECRET, algorithm="HS256")
         log.tokens.append(token)
-        return {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": claims["scope"]}
+        answer = {"access_token": token, "token_type": "bearer", "expires_in": lifetime, "scope": claims["scope"]}
+        if client in SILENT_EXPIRY:
+            del answer["expires_in"]
+        log.answers.append(answer)
+        return answer
 
     def current_client(security_scopes: SecurityScopes, token: Annotated[str, Depends(oauth2)]) -> str:
         authenticate_value = f'Bearer scope="{security_scopes.scope_str}"' if security_scopes.scopes else "Bearer"
@@ -192,8 +244,12 @@ def build_fastapi_jwt_app(log: TokenLog | None = None) -> FastAPI:
     return app
 
 
-def _client(authorization: str) -> str | None:
-    """The client authenticated by HTTP Basic (RFC 6749 §2.3.1), or None."""
+def _basic_client(authorization: str) -> str | None:
+    """The client authenticated by HTTP Basic (RFC 6749 §2.3.1), or None.
+
+    Id and secret are form-encoded before the Basic encoding, so they are
+    decoded after it.
+    """
     scheme, _, encoded = authorization.partition(" ")
     if scheme.lower() != "basic":
         return None
@@ -201,6 +257,10 @@ def _client(authorization: str) -> str | None:
         client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
     except ValueError:
         return None
+    return _known_client(unquote_plus(client_id), unquote_plus(secret))
+
+
+def _known_client(client_id: str, secret: str) -> str | None:
     known = OAUTH_CLIENTS.get(client_id)
     return client_id if known and secrets.compare_digest(secret.encode(), known[0].encode()) else None
 

@@ -23,7 +23,9 @@ from typing import Annotated, Any
 import uvicorn
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.security import (
+    APIKeyCookie,
     APIKeyHeader,
+    APIKeyQuery,
     HTTPAuthorizationCredentials,
     HTTPBasic,
     HTTPBasicCredentials,
@@ -81,18 +83,19 @@ def serve_httpbin() -> Iterator[str]:
 
 
 def build_fastapi_app() -> FastAPI:
-    """A FastAPI app guarded by HTTPBasic, HTTPBearer, APIKeyHeader and OAuth2PasswordBearer.
+    """A FastAPI app guarded by HTTPBasic, HTTPBearer, the three API-key classes and OAuth2PasswordBearer.
 
     Routes ``/<scheme>/me`` accept every user; ``/<scheme>/admin`` answers
     403 to a known user who is not an admin. ``/basic-docs/me`` is HTTPBasic
     as the FastAPI tutorial configures it (no realm, and a bare ``Basic``
-    challenge on a wrong password).
+    challenge on a wrong password). The same API keys work in the
+    ``X-API-Key`` header (``/apikey``), the ``api_key`` query parameter
+    (``/apikey-query``) and the ``session_key`` cookie (``/apikey-cookie``).
     """
     app = FastAPI()
     basic = HTTPBasic(realm=FASTAPI_REALM)
     basic_docs = HTTPBasic()
     bearer = HTTPBearer()
-    api_key = APIKeyHeader(name="X-API-Key")
     oauth2 = OAuth2PasswordBearer(tokenUrl="token")
 
     def basic_user(credentials: Annotated[HTTPBasicCredentials, Depends(basic)]) -> str:
@@ -122,10 +125,26 @@ def build_fastapi_app() -> FastAPI:
     def oauth2_user(token: Annotated[str, Depends(oauth2)]) -> str:
         return _token_user(token)
 
+    for prefix, dependency in (
+        ("basic", basic_user),
+        ("basic-docs", basic_docs_user),
+        ("bearer", bearer_user),
+        ("oauth2", oauth2_user),
+        ("apikey", _api_key_user(APIKeyHeader(name="X-API-Key"))),
+        ("apikey-query", _api_key_user(APIKeyQuery(name="api_key"))),
+        ("apikey-cookie", _api_key_user(APIKeyCookie(name="session_key"))),
+    ):
+        _add_routes(app, prefix, dependency)
+    return app
+
+
+def _api_key_user(api_key: APIKeyHeader | APIKeyQuery | APIKeyCookie) -> Any:
+    """A dependency that maps the key ``api_key`` reads to its user, or refuses it."""
+
     def api_key_user(key: Annotated[str, Depends(api_key)]) -> str:
         user = _lookup(FASTAPI_API_KEYS, key)
         if user is None:
-            # The same challenge APIKeyHeader sends when the header is absent.
+            # The same challenge the API-key classes send when the key is absent.
             raise HTTPException(
                 status_code=status.HTTP_401_UNAUTHORIZED,
                 detail="Invalid API key",
@@ -133,15 +152,7 @@ def build_fastapi_app() -> FastAPI:
             )
         return user
 
-    for prefix, dependency in (
-        ("basic", basic_user),
-        ("basic-docs", basic_docs_user),
-        ("bearer", bearer_user),
-        ("oauth2", oauth2_user),
-        ("apikey", api_key_user),
-    ):
-        _add_routes(app, prefix, dependency)
-    return app
+    return api_key_user
 
 
 def _add_routes(app: FastAPI, prefix: str, dependency: Any) -> None:

@@ -11,12 +11,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import jwt
 import pytest
 from credential_servers import (
     DRF_USERS,
     FLASK_PASSWORDS,
     FLASK_TOKENS,
+    JWT_AUDIENCE,
     JWT_SECRET,
     OAUTH_CLIENTS,
     TokenLog,
@@ -48,8 +51,14 @@ RUN = ("-p", "no:cacheprovider", "--conformance-examples=3")
 
 
 @pytest.fixture(scope="module")
-def flask_url() -> Iterator[str]:
-    with serve_wsgi(build_flask_app()) as url:
+def flask_logins() -> dict[str, str]:
+    """The tokens the Flask app's form login issued: token -> user."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def flask_url(flask_logins: dict[str, str]) -> Iterator[str]:
+    with serve_wsgi(build_flask_app(flask_logins)) as url:
         yield url
 
 
@@ -210,6 +219,76 @@ targets:
     result.stdout.fnmatch_lines([f"*could not be sent: {expected}*"])
 
 
+# --- a form login that answers with the token in a header ------------------------
+
+
+def form_login(user: str, password: str) -> LoginRequest:
+    # As targets.yaml's `form:` builds it: form-encoded, UTF-8.
+    body = Secret(urlencode({"username": user, "password": password}))
+    return LoginRequest("POST", "/login", TokenSource("header", "X-Token"), body, "application/x-www-form-urlencoded")
+
+
+def test_header_token_of_a_form_login_is_kept_without_its_scheme(flask_url: str, flask_logins: dict[str, str]) -> None:
+    # Given a form login, with a user name and password beyond ASCII, that answers "X-Token: Bearer <token>"
+    target = Target("w", "bearer", flask_url, (Endpoint("GET", "/token/me"),), {"jurgen": form_login("jürgen", FLASK_PASSWORDS["jürgen"])})
+    wallet = Wallet(target, Transport())
+
+    # When the wallet logs the role in
+    token = wallet.get("jurgen")
+
+    # Then it holds the token the server issued, "Bearer " dropped, and keeps it
+    assert isinstance(token, Secret)
+    assert flask_logins[token.reveal()] == "jürgen"
+    assert wallet.get("jurgen") is token
+    assert wallet.obtained() == (token,)
+
+
+def test_form_login_with_a_wrong_password_is_an_error(flask_url: str) -> None:
+    target = Target("w", "bearer", flask_url, (Endpoint("GET", "/token/me"),), {"web": form_login("alice", "not-her-password")})
+
+    with pytest.raises(CredentialError) as excinfo:
+        Wallet(target, Transport()).get("web")
+
+    assert str(excinfo.value) == f"role 'web': login POST /login at {flask_url}/login answered 401 UNAUTHORIZED, so the role could not log in"
+
+
+def test_roles_logged_in_by_form_with_header_tokens_are_audited(pytester: pytest.Pytester, flask_url: str, flask_logins: dict[str, str]) -> None:
+    # Given two roles that log in with a form and get their token in X-Token
+    login = "{{login: {{method: POST, path: /login, form: {{username: {user}, password: \"{pw}\"}}, token: {{header: X-Token}}}}}}"
+    targets = f"""
+targets:
+  flask-login:
+    base_url: {flask_url}
+    scheme: bearer
+    credentials:
+      admin: {login.format(user="alice", pw=FLASK_PASSWORDS["alice"])}
+      jurgen: {login.format(user="jürgen", pw=FLASK_PASSWORDS["jürgen"])}
+    endpoints:
+      - GET /token/me
+      - {{method: GET, path: /token/admin, roles: [admin]}}
+"""
+    before = set(flask_logins)
+
+    result, report = audit(pytester, targets, "flask-login", "-rA")
+
+    # Then each role logged in once, its token works, and nothing errs
+    issued = set(flask_logins) - before
+    assert sorted(flask_logins[t] for t in issued) == ["alice", "jürgen"]
+    me = by_id(report, "GET /token/me")
+    assert me["valid:admin"]["outcome"] == me["valid:jurgen"]["outcome"] == "pass"
+    assert by_id(report, "GET /token/admin")["unprivileged:jurgen"]["observed"]["status"] == 403
+    for variant in ("random-token", "truncated", "flipped-char", "misplaced"):
+        assert me[f"wrong:{variant}"]["observed"]["status"] == 401, variant
+    assert outcomes(report, "error") == set()
+
+    # And neither token nor password reaches the output or the reports
+    written = (pytester.path / "reports" / "flask-login.json").read_text(encoding="utf-8")
+    written += (pytester.path / "reports" / "flask-login.html").read_text(encoding="utf-8")
+    for secret in (*issued, *FLASK_PASSWORDS.values()):
+        assert secret not in written
+        assert secret not in result.stdout.str()
+
+
 # --- OAuth 2 client credentials and JWT ------------------------------------------
 
 
@@ -283,10 +362,80 @@ def test_fetched_tokens_never_reach_output_or_reports(pytester: pytest.Pytester,
     assert "<redacted>" in by_id(report, "GET /whoami")["valid:ops"]["observed"]["body_excerpt"]
 
 
+# --- how the client authenticates, and the audience it asks for -------------------
+
+
+@pytest.mark.parametrize("client_auth", ["basic", "body"])
+@pytest.mark.parametrize("client", ["ops", "odd:client"])
+def test_client_authenticates_the_way_the_grant_says(fastapi_url: str, token_log: TokenLog, client: str, client_auth: str) -> None:
+    # Given a client whose id or secret may hold characters form encoding changes
+    secret, _, _ = OAUTH_CLIENTS[client]
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", client, Secret(secret), client_auth=client_auth)  # type: ignore[arg-type]
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"role": grant})
+
+    # When the wallet asks for a token
+    token = Wallet(target, Transport()).get("role")
+
+    # Then the endpoint saw the client authenticate that way only, and issued it the token
+    assert token_log.client_auth[client] == client_auth
+    assert isinstance(token, Secret) and token.reveal() == token_log.tokens[-1]
+    assert jwt.decode(token.reveal(), JWT_SECRET, algorithms=["HS256"], audience=JWT_AUDIENCE)["sub"] == client
+
+
+@pytest.mark.parametrize("audience", [None, JWT_AUDIENCE])
+def test_audience_is_asked_for_only_when_given(fastapi_url: str, token_log: TokenLog, audience: str | None) -> None:
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", "viewer", Secret(OAUTH_CLIENTS["viewer"][0]), audience=audience)
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"viewer": grant})
+
+    Wallet(target, Transport()).get("viewer")
+
+    assert token_log.audience["viewer"] == audience
+
+
+def test_refused_audience_is_an_error_with_the_oauth_code(fastapi_url: str) -> None:
+    grant = ClientCredentialsGrant(f"{fastapi_url}/oauth/token", "viewer", Secret(OAUTH_CLIENTS["viewer"][0]), audience="https://elsewhere.invalid/")
+    target = Target("w", "bearer", fastapi_url, (Endpoint("GET", "/items"),), {"viewer": grant})
+
+    with pytest.raises(CredentialError) as excinfo:
+        Wallet(target, Transport()).get("viewer")
+
+    assert str(excinfo.value) == (
+        f"role 'viewer': client-credentials grant at {fastapi_url}/oauth/token answered 400 Bad Request without an access_token"
+    )
+
+
+def test_body_client_auth_and_audience_from_the_targets_file(pytester: pytest.Pytester, fastapi_url: str, token_log: TokenLog) -> None:
+    # Given a targets file whose grant sends the secret in the form and names the audience
+    secret = OAUTH_CLIENTS["viewer"][0]
+    targets = f"""
+targets:
+  fastapi-body:
+    base_url: {fastapi_url}
+    scheme: bearer
+    credentials:
+      viewer:
+        client_credentials: {{token_url: {fastapi_url}/oauth/token, client_id: viewer, client_secret: {secret},
+                              client_auth: body, audience: "{JWT_AUDIENCE}"}}
+    endpoints: [GET /items]
+"""
+    issued = token_log.issued.get("viewer", 0)
+
+    result, report = audit(pytester, targets, "fastapi-body")
+
+    # Then the role got its token that way, once, and the audit ran on it
+    assert (token_log.client_auth["viewer"], token_log.audience["viewer"]) == ("body", JWT_AUDIENCE)
+    assert token_log.issued["viewer"] == issued + 1
+    assert by_id(report, "GET /items")["valid:viewer"]["outcome"] == "pass"
+    assert outcomes(report, "error") == set()
+    assert secret not in result.stdout.str()
+    assert secret not in (pytester.path / "reports" / "fastapi-body.json").read_text(encoding="utf-8")
+
+
 # --- the wallet: once per role, refreshed on expiry ------------------------------
 
 
 def wallet_target(url: str, client: str = "short") -> Target:
+    """A target whose one role, ``short``, gets its token as ``client``."""
     secret = OAUTH_CLIENTS.get(client, ("not-the-secret",))[0]
     grant = ClientCredentialsGrant(f"{url}/oauth/token", client, Secret(secret), scope="items:read")
     return Target("w", "bearer", url, (Endpoint("GET", "/items"),), {"short": grant})
@@ -306,6 +455,36 @@ def test_token_is_fetched_once_and_again_when_it_expires(fastapi_url: str, token
     wallet.get("short")
     assert token_log.issued["short"] == issued + 2
     assert wallet.obtained()
+
+
+def test_jwt_without_expires_in_is_fetched_again_by_its_exp(fastapi_url: str, token_log: TokenLog) -> None:
+    # Given a token answer without expires_in, whose JWT lives 45 s and so is
+    # fetched again 30 s early, at exp - 30, and a clock we move
+    now = [time.time()]
+    wallet = Wallet(wallet_target(fastapi_url, "jwt-only"), Transport(), clock=lambda: now[0])
+    issued = token_log.issued.get("jwt-only", 0)
+
+    first = wallet.get("short")
+    assert isinstance(first, Secret)
+    exp = jwt.decode(first.reveal(), options={"verify_signature": False})["exp"]
+    assert "expires_in" not in token_log.answers[-1]
+
+    # When the clock is just short of exp - 30, the token is kept
+    now[0] = exp - 30 - 1
+    assert wallet.get("short") is first
+    assert token_log.issued["jwt-only"] == issued + 1
+
+    # When it passes exp - 30, a new token is fetched
+    now[0] = exp - 30 + 1
+    second = wallet.get("short")
+    assert isinstance(second, Secret) and second != first
+    assert token_log.issued["jwt-only"] == issued + 2
+
+    # And the new one is kept until its own exp - 30 (the server's clock did
+    # not move with ours, so that moment is not 45 s after the first's)
+    now[0] = jwt.decode(second.reveal(), options={"verify_signature": False})["exp"] - 30 - 1
+    assert wallet.get("short") is second
+    assert token_log.issued["jwt-only"] == issued + 2
 
 
 def test_failed_grant_is_remembered_and_names_the_role(fastapi_url: str, token_log: TokenLog) -> None:

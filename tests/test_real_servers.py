@@ -411,6 +411,24 @@ targets:
     endpoints:
       - GET /apikey/me
       - {{method: GET, path: /apikey/admin, roles: [alice]}}
+  fastapi-apikey-query:
+    base_url: {url}
+    scheme: api_key
+    api_key: {{in: query, name: api_key}}
+    credentials: {{alice: {FASTAPI_API_KEYS["alice"]}, bob: {FASTAPI_API_KEYS["bob"]}}}
+    expired: key-expired-1a2b3c4d5e6f7a8b
+    endpoints:
+      - GET /apikey-query/me
+      - {{method: GET, path: /apikey-query/admin, roles: [alice]}}
+  fastapi-apikey-cookie:
+    base_url: {url}
+    scheme: api_key
+    api_key: {{in: cookie, name: session_key}}
+    credentials: {{alice: {FASTAPI_API_KEYS["alice"]}, bob: {FASTAPI_API_KEYS["bob"]}}}
+    expired: key-expired-1a2b3c4d5e6f7a8b
+    endpoints:
+      - GET /apikey-cookie/me
+      - {{method: GET, path: /apikey-cookie/admin, roles: [alice]}}
 """
 
 
@@ -553,6 +571,46 @@ def test_fastapi_api_key_header_conforms(
     # And its challenge names the scheme FastAPI made up for API keys
     [challenge] = audit.challenges("GET /apikey/me", "missing")
     assert (challenge.scheme, challenge.params) == ("APIKey", ())
+
+
+@pytest.mark.parametrize(
+    ("target", "prefix"),
+    [("fastapi-apikey-query", "/apikey-query"), ("fastapi-apikey-cookie", "/apikey-cookie")],
+)
+def test_fastapi_api_key_in_query_or_cookie_conforms(
+    pytester: pytest.Pytester, fastapi_url: str, target: str, prefix: str
+) -> None:
+    # Given APIKeyQuery(name="api_key") or APIKeyCookie(name="session_key")
+    audit = run_audit(pytester, _fastapi_targets(fastapi_url), target, options=FIXED)
+
+    # Then every case passes as for the header: no key, an empty one or a
+    # key under another name get the class's 401 "APIKey", an unknown key
+    # (the 64 KiB one too, which uvicorn here lets through) the route's
+    # 401 "APIKey", and bob gets 403 from the admin route
+    refused = {
+        "missing": passed(401),
+        **{f"malformed:{v}": passed(401) for v in (*API_KEY_MALFORMED, "over-long")},
+        **{f"wrong:{v}": passed(401) for v in API_KEY_WRONG},
+        "expired": passed(401),
+    }
+    expected = _cases(
+        f"GET {prefix}/me",
+        {"valid:alice": passed(200), "valid:bob": passed(200), **refused},
+    )
+    expected |= _cases(
+        f"GET {prefix}/admin",
+        {"valid:alice": passed(200), "unprivileged:bob": passed(403), **refused},
+    )
+    assert_verdicts(audit, expected)
+
+    # And the report says where the key went, but never shows it
+    where = "query api_key" if target.endswith("query") else "cookie session_key"
+    assert audit.record(f"GET {prefix}/me", "valid:alice")["sent"] == f"{where}: alice's credential <26 chars>"
+    html = (pytester.path / "reports" / f"{target}.html").read_text(encoding="utf-8")
+    for key in FASTAPI_API_KEYS.values():
+        assert key not in audit.texts[target]
+        assert key not in html
+        assert key not in audit.result.stdout.str()
 
 
 def test_httpbin_fails_generated_values(

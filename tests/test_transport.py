@@ -146,3 +146,92 @@ def test_connection_closed_after_keep_alive_is_retried_once() -> None:
 
     # ...both are answered.
     assert (first.status, second.status) == (401, 401)
+
+
+class _DropsSecondRequest:
+    """A socket server that answers the first request of its first connection with
+    keep-alive, then reads the next one and closes without answering.
+
+    Later connections get their one request answered. Every request line read
+    is recorded, so a test can count what a client really sent: the dropped
+    request may well have been acted on.
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        # Short, so that the loop notices close() soon: closing a socket does
+        # not wake a thread blocked in accept().
+        self.listener.settimeout(0.05)
+        self.received: list[bytes] = []
+        self._stopped = threading.Event()
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                connection, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with connection:
+                connection.settimeout(5)
+                first = not self.received
+                self._record(connection)
+                connection.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"r\"\r\nContent-Length: 2\r\n\r\nno")
+                if first:
+                    self._record(connection)
+
+    def _record(self, connection: socket.socket) -> None:
+        try:
+            data = connection.recv(65536)
+        except OSError:
+            return
+        if data:
+            self.received.append(data.split(b"\r\n", 1)[0])
+
+    def close(self) -> None:
+        self._stopped.set()
+        self._thread.join(timeout=5)
+        self.listener.close()
+
+
+@pytest.fixture
+def drops_second_request() -> Iterator[_DropsSecondRequest]:
+    server = _DropsSecondRequest()
+    yield server
+    server.close()
+
+
+@pytest.mark.parametrize("method", ["POST", "PATCH"])
+def test_unanswered_non_idempotent_request_is_not_sent_again(drops_second_request: _DropsSecondRequest, method: str) -> None:
+    # Given a live connection on which the server reads the next request and hangs up
+    client = Transport(timeout=5)
+    client.send(Probe("GET", drops_second_request.url + "/a"))
+
+    # When a non-idempotent request goes out on it, it is an error...
+    with pytest.raises(TransportError) as caught:
+        client.send(Probe(method, drops_second_request.url + "/b"))
+    client.close()
+
+    # ...and the server, which may have acted on it, got it once
+    assert drops_second_request.received == [b"GET /a HTTP/1.1", f"{method} /b HTTP/1.1".encode()]
+    assert str(caught.value) == (
+        f"{method} {drops_second_request.url}/b: the server closed the connection without answering; "
+        f"{method} is not idempotent, so it was not sent again; the case could not be judged"
+    )
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
+def test_unanswered_idempotent_request_is_sent_again(drops_second_request: _DropsSecondRequest, method: str) -> None:
+    client = Transport(timeout=5)
+    client.send(Probe("GET", drops_second_request.url + "/a"))
+
+    exchange = client.send(Probe(method, drops_second_request.url + "/b"))
+    client.close()
+
+    # The retry went out on a new connection, which answers its first request.
+    assert exchange.status == 401
+    assert drops_second_request.received == [b"GET /a HTTP/1.1", *[f"{method} /b HTTP/1.1".encode()] * 2]

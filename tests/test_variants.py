@@ -110,6 +110,45 @@ def test_misplaced_sends_another_roles_token_where_none_is_read() -> None:
     assert probe(keyed, "wrong", "misplaced", ITEMS) == ("X-Auth-Token", READER)
 
 
+def keyed(location: str, name: str) -> Target:
+    credentials = {"a": Secret(TOKEN), "b": Secret(READER)}
+    return Target("t", "api_key", "http://127.0.0.1:1", (ITEMS,), credentials, api_key=ApiKeyPlacement(location, name))  # type: ignore[arg-type]
+
+
+def test_query_key_travels_as_a_parameter_only() -> None:
+    # Given a key read from ?api_key=
+    target = keyed("query", "api_key")
+
+    # Then the valid key is the one query parameter, and no header or cookie carries it
+    valid = build_probe(target, Case("t", ITEMS, "valid", "a"))
+    assert (valid.params, valid.headers, valid.cookies) == ((("api_key", TOKEN),), (), ())
+    assert valid.url == "http://127.0.0.1:1/items"
+    assert valid.sent == "query api_key: a's credential <38 chars>"
+
+    # And misplaced sends another role's valid key under a name the API does not read
+    misplaced = build_probe(target, Case("t", ITEMS, "wrong", "misplaced"))
+    assert (misplaced.params, misplaced.headers) == ((("X-Auth-Token", READER),), ())
+    assert READER not in misplaced.sent
+
+
+def test_misplaced_query_key_avoids_the_apis_own_name() -> None:
+    # An API reading ?token= must not get the valid key under "token" by chance.
+    misplaced = build_probe(keyed("query", "X-Auth-Token"), Case("t", ITEMS, "wrong", "misplaced"))
+
+    assert misplaced.params == (("X-API-Key", READER),)
+
+
+def test_cookie_key_is_sent_percent_encoded() -> None:
+    target = keyed("cookie", "session_key")
+
+    valid = build_probe(target, Case("t", ITEMS, "valid", "a"))
+    garbage = build_probe(target, Case("t", ITEMS, "malformed", "garbage"))
+
+    assert (valid.cookies, valid.headers, valid.params) == ((("session_key", TOKEN),), (), ())
+    # A cookie-octet excludes DQUOTE, comma and space (RFC 6265 §4.1.1).
+    assert garbage.cookies == (("session_key", "not%20a%20%22key%22%2C"),)
+
+
 def test_variant_descriptions_never_show_the_token() -> None:
     for variant in wrong_variants(bearer()):
         sent = build_probe(bearer(), Case("t", ADMIN_ONLY, "wrong", variant)).sent
