@@ -1,7 +1,9 @@
-"""The embedded reference APIs that `--target=demo` and `--target=demo-broken` start in-process.
+"""The embedded reference APIs that `--target=demo`, `demo-broken` and their Basic and API-key twins start in-process.
 
-Both are Bearer-token APIs (RFC 6750) served by werkzeug on a free port of
-127.0.0.1. Every start signs fresh JWTs (HS256, under a secret of its own
+All are served by werkzeug on a free port of 127.0.0.1. `demo` and
+`demo-broken` are Bearer-token APIs (RFC 6750); `demo-basic` and
+`demo-apikey` and their `-broken` twins, at the end, share their routes,
+server and most mistakes and read credentials their own way. Every start signs fresh JWTs (HS256, under a secret of its own
 that the target exposes as ``jwt.key``) for the roles `admin` and `reader`
 and an already expired one, so no credential outlives the run. A token is
 valid only if it is one the start issued: any other JWT, however well
@@ -71,6 +73,36 @@ answers it.
 | `GET /jwt/alg-none-accepted` | a JWT whose header says `alg: none` is taken without a signature (RFC 8725 §3.1) |
 | `GET /jwt/signature-not-verified` | a JWT's claims are read and checked, its signature never (RFC 8725 §3.3) |
 | `GET /jwt/exp-not-checked` | a JWT's signature is checked, its `exp` and `nbf` never (RFC 7519 §4.1.4, §4.1.5) |
+
+`demo-basic` (RFC 7617) has the endpoints of `demo`. Each start draws a
+password per role, the reader's with letters outside ASCII, and the admin's
+old password, which expired an hour ago. Every refusal but 431 is a 401
+`Basic realm="demo-basic", charset="UTF-8"`; user-pass is decoded as UTF-8
+(RFC 7617 §2.1); a role the endpoint refuses gets a 403 without a challenge.
+`demo-basic-broken` plants, with the control rows `GET /items` and
+`GET /admin/stats` first:
+
+| Endpoint of `demo-basic-broken` | Planted mistake |
+|---|---|
+| `GET /no-realm` | every challenge is `Basic charset="UTF-8"`, without realm (RFC 7617 §2) |
+| `GET /latin-1-charset` | every challenge advertises `charset="ISO-8859-1"` (RFC 7617 §2.1) |
+| `GET /no-challenge` | every 401 lacks `WWW-Authenticate` (RFC 9110 §11.6.1) |
+| `GET /unquoted-realm` | `Basic realm=demo-basic-broken, charset="UTF-8"` (RFC 9110 §11.5) |
+| `GET /latin-1-decoding` | user-pass decoded as Latin-1, so the reader's non-ASCII password is refused (RFC 7617 §2.1) |
+| `GET /crash-on-bad-base64` | credentials that are not base64: 500 with a Python traceback (RFC 9110 §15.6) |
+| `GET /empty-credentials-accepted` | `Basic` with nothing after it gets a 200 (RFC 7617 §2) |
+
+`demo-apikey` takes the key in `X-API-Key`: a key per role and one that
+expired. Every refusal is a 401 `APIKey realm="demo-apikey"` (no scheme is
+registered for keys, so RFC 9110 §11.6.1 is met by any), and a role the
+endpoint refuses gets a 403. `demo-apikey-broken` plants:
+
+| Endpoint of `demo-apikey-broken` | Planted mistake |
+|---|---|
+| `GET /no-challenge` | every 401 lacks `WWW-Authenticate` (RFC 9110 §11.6.1) |
+| `GET /forbidden-when-missing` | no key (or a key under another name): 403 without a challenge (RFC 9110 §11.4) |
+| `GET /reader-refused` | the reader's valid key gets a 401, as from a stale allow-list (RFC 9110 §15.5.2) |
+| `GET /admin/401-for-reader` | scope `admin`; the reader's key: 401 with the challenge instead of 403 (RFC 9110 §15.5.4, a note) |
 """
 
 from __future__ import annotations
