@@ -19,7 +19,8 @@ from conformance import demo_jwt
 from conformance.cases import build_probe
 from conformance.demo import EMBEDDED_NAMES, LEAK_MARKER, RunningDemo, start_demo
 from conformance.errors import TargetStartError
-from conformance.model import Case, Endpoint, Secret
+from conformance.model import ApiKeyPlacement, BasicCredential, Case, Endpoint, Secret
+from conformance.variants import basic_value
 
 # The Bearer demos, which the tables below describe; the other schemes' demos follow them.
 BEARER_DEMOS = ("demo", "demo-broken")
@@ -719,6 +720,132 @@ def test_each_start_mints_fresh_tokens_and_port() -> None:
     finally:
         first.stop()
         second.stop()
+
+
+# The Basic and API-key demos (RFC 7617; keys in X-API-Key).
+
+
+def basic_of(demo: RunningDemo, role: str | None = None, encoding: str = "utf-8") -> str:
+    """The Basic value of ``role``'s credential (None: the expired one), encoded as asked."""
+    credential = demo.target.credentials[role] if role else demo.target.expired
+    assert isinstance(credential, BasicCredential)
+    return basic_value(credential.username, credential.password.reveal(), encoding)
+
+
+def key_of(demo: RunningDemo, role: str | None = None) -> dict[str, str]:
+    """The X-API-Key field of ``role``'s key (None: the expired one)."""
+    key = demo.target.credentials[role] if role else demo.target.expired
+    assert isinstance(key, Secret)
+    return {"X-API-Key": key.reveal()}
+
+
+BASIC_CHALLENGE = 'Basic realm="{realm}", charset="UTF-8"'
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "role", "encoding", "status", "challenge"),
+    [
+        ("demo-basic", "/items", None, None, 401, BASIC_CHALLENGE),
+        ("demo-basic", "/items", "reader", "utf-8", 200, None),
+        # The reader's password holds non-ASCII letters; RFC 7617 §2.1 asks for UTF-8.
+        ("demo-basic", "/items", "reader", "latin-1", 401, BASIC_CHALLENGE),
+        ("demo-basic", "/admin/stats", "reader", "utf-8", 403, None),
+        ("demo-basic-broken", "/no-realm", None, None, 401, 'Basic charset="UTF-8"'),
+        ("demo-basic-broken", "/latin-1-charset", None, None, 401, 'Basic realm="{realm}", charset="ISO-8859-1"'),
+        ("demo-basic-broken", "/unquoted-realm", None, None, 401, 'Basic realm={realm}, charset="UTF-8"'),
+        ("demo-basic-broken", "/no-challenge", None, None, 401, None),
+        ("demo-basic-broken", "/latin-1-decoding", "reader", "utf-8", 401, BASIC_CHALLENGE),
+        ("demo-basic-broken", "/latin-1-decoding", "admin", "utf-8", 200, None),
+    ],
+)
+def test_basic_demo_answers_as_specified(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    path: str,
+    role: str | None,
+    encoding: str | None,
+    status: int,
+    challenge: str | None,
+) -> None:
+    demo = demos[name]
+    authorization = basic_of(demo, role, encoding) if role and encoding else None
+
+    response = send(session, demo, "GET", path, authorization)
+
+    expected = None if challenge is None else challenge.format(realm=name)
+    assert (response.status_code, response.headers.get("WWW-Authenticate")) == (status, expected)
+
+
+def test_basic_demo_refuses_its_expired_password(demos: Mapping[str, RunningDemo], session: requests.Session) -> None:
+    demo = demos["demo-basic"]
+
+    response = send(session, demo, "GET", "/items", basic_of(demo))
+
+    assert (response.status_code, response.json()) == (401, {"error": "The credentials expired"})
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [("!!not*base64%%", 500), ('not,a "token"', 500), ("YWRtaW4=", 401)],
+    ids=["not-base64", "not-token68", "base64-without-colon"],
+)
+def test_crash_on_bad_base64_only_where_decoding_raises(
+    demos: Mapping[str, RunningDemo], session: requests.Session, credentials: str, status: int
+) -> None:
+    response = send(session, demos["demo-basic-broken"], "GET", "/crash-on-bad-base64", f"Basic {credentials}")
+
+    assert response.status_code == status
+    assert ("binascii.Error" in response.text) == (status == 500)
+
+
+def test_empty_basic_credentials_are_served_as_anonymous(demos: Mapping[str, RunningDemo], session: requests.Session) -> None:
+    response = send(session, demos["demo-basic-broken"], "GET", "/empty-credentials-accepted", "Basic")
+
+    assert (response.status_code, response.json()["role"]) == (200, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "role", "status", "challenge"),
+    [
+        ("demo-apikey", "/items", "", 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey", "/items", "reader", 200, None),
+        ("demo-apikey", "/items", None, 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey", "/admin/stats", "reader", 403, None),
+        ("demo-apikey-broken", "/no-challenge", "", 401, None),
+        ("demo-apikey-broken", "/forbidden-when-missing", "", 403, None),
+        ("demo-apikey-broken", "/reader-refused", "reader", 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey-broken", "/reader-refused", "admin", 200, None),
+        ("demo-apikey-broken", "/admin/401-for-reader", "reader", 401, 'APIKey realm="{realm}"'),
+    ],
+)
+def test_api_key_demo_answers_as_specified(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    path: str,
+    role: str | None,
+    status: int,
+    challenge: str | None,
+) -> None:
+    # role "" sends no key at all, None the expired one.
+    demo = demos[name]
+    headers = key_of(demo, role) if role != "" else {}
+
+    response = send(session, demo, "GET", path, **headers)
+
+    expected = None if challenge is None else challenge.format(realm=name)
+    assert (response.status_code, response.headers.get("WWW-Authenticate")) == (status, expected)
+
+
+def test_other_schemes_describe_their_credentials(demos: Mapping[str, RunningDemo]) -> None:
+    basic, keys = demos["demo-basic"].target, demos["demo-apikey"].target
+
+    assert (basic.scheme, basic.api_key, basic.jwt) == ("basic", None, None)
+    assert all(isinstance(c, BasicCredential) and c.username == role for role, c in basic.credentials.items())
+    assert (keys.scheme, keys.api_key) == ("api_key", ApiKeyPlacement("header", "X-API-Key"))
+    assert len({keys.credentials["admin"], keys.credentials["reader"], keys.expired}) == 3
+    assert [e.label for e in basic.endpoints] == [e.label for e in keys.endpoints] == [e.label for e in demos["demo"].target.endpoints]
 
 
 # Lifecycle: names, stopping, silence.
