@@ -706,7 +706,7 @@ class _JwtMistake:
 # Basic (RFC 7617) and API keys: the other schemes' demos share the routes
 # and the server, and read credentials their own way.
 
-_BASIC_TRACEBACK = """\\
+_BASIC_TRACEBACK = """\
 Traceback (most recent call last):
   File "/srv/app/auth.py", line 31, in current_user
     pair = base64.b64decode(credentials, validate=True).decode()
@@ -741,7 +741,7 @@ def _read_basic(
     if value is None:
         return _Presented("missing")
 
-    value = value.strip(" \\t")
+    value = value.strip(" \t")
     scheme = _SCHEME.fullmatch(value)
     if scheme is None or scheme.group(1).lower() != "basic":
         return _Presented("other_scheme", value)
@@ -765,7 +765,7 @@ def _read_api_key(
     if value is None:
         return _Presented("missing")
 
-    value = value.strip(" \\t")
+    value = value.strip(" \t")
     if not _API_KEY.fullmatch(value):
         return _Presented("malformed", value)
     grant = grants.get(value)
