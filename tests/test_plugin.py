@@ -394,7 +394,7 @@ def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-broken*"])
+    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-apikey, demo-apikey-broken, demo-basic, demo-basic-broken, demo-broken"])
 
 
 def test_broken_yaml_is_a_usage_error_naming_the_line(pytester: pytest.Pytester) -> None:
