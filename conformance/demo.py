@@ -73,6 +73,8 @@ answers it.
 | `GET /jwt/alg-none-accepted` | a JWT whose header says `alg: none` is taken without a signature (RFC 8725 §3.1) |
 | `GET /jwt/signature-not-verified` | a JWT's claims are read and checked, its signature never (RFC 8725 §3.3) |
 | `GET /jwt/exp-not-checked` | a JWT's signature is checked, its `exp` and `nbf` never (RFC 7519 §4.1.4, §4.1.5) |
+| `GET /jwt/iss-aud-not-checked` | a JWT's signature and lifetime are checked, its `iss` and `aud` never (RFC 8725 §3.8, RFC 7519 §4.1.3) |
+| `GET /jwt/alg-from-header` | the token's header picks the algorithm, and the RSA public key (`jwt.public_key`) keys HS256 too (RFC 8725 §3.1) |
 
 `demo-basic` (RFC 7617) has the endpoints of `demo`. Each start draws a
 password per role, the reader's with letters outside ASCII, and the admin's
@@ -688,16 +690,19 @@ def _with_description(answer: _Answer, text: str) -> _Answer:
 class _JwtMistake:
     """Grant what a careless JWT verifier lets through (demo_jwt.py names the mistakes).
 
-    ``secret`` is the start's signing secret, bound when the demo starts.
+    ``secret`` is the start's signing secret and ``public_pem`` the RSA
+    public key ``alg-from-header`` trusts, both bound when the demo starts.
     """
 
     mistake: demo_jwt.Mistake
     secret: str = ""
+    public_pem: bytes = b""
 
     def __call__(self, presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
         if presented.kind not in ("unknown", "expired") or presented.value is None:
             return answer
-        role = demo_jwt.careless_role(presented.value.split()[-1], self.secret, self.mistake)
+        token = presented.value.split()[-1]
+        role = demo_jwt.careless_role(token, self.secret, self.mistake, self.public_pem)
         if role is not None and route.scope in _ROLE_SCOPES.get(role, ()):
             return _granted(route, role)
         return answer
@@ -1051,6 +1056,8 @@ def _spec_demo_broken() -> _ApiSpec:
                     ("/jwt/alg-none-accepted", _JwtMistake("alg-none")),
                     ("/jwt/signature-not-verified", _JwtMistake("unverified")),
                     ("/jwt/exp-not-checked", _JwtMistake("exp-unchecked")),
+                    ("/jwt/iss-aud-not-checked", _JwtMistake("iss-aud-unchecked")),
+                    ("/jwt/alg-from-header", _JwtMistake("alg-from-header")),
                 )
             ),
         ),
@@ -1222,9 +1229,17 @@ def start_demo(name: str) -> RunningDemo:
     spec = make_spec()
 
     issued = spec.guard.issue(time.time())
-    for route in spec.routes:
-        if isinstance(route.fault, _JwtMistake) and issued.jwt and issued.jwt.key:
-            route.fault.secret = issued.jwt.key.reveal()
+    mistakes = [r.fault for r in spec.routes if isinstance(r.fault, _JwtMistake)]
+    settings = issued.jwt
+    if settings is not None and settings.key is not None:
+        secret, public_pem = settings.key.reveal(), b""
+        # Only an API with a verifier that trusts RS256 holds a public key.
+        if any(mistake.mistake == "alg-from-header" for mistake in mistakes):
+            public_pem = demo_jwt.new_public_pem()
+            public_key = public_pem.decode("ascii")
+            issued = replace(issued, jwt=replace(settings, public_key=public_key))
+        for mistake in mistakes:
+            mistake.secret, mistake.public_pem = secret, public_pem
 
     try:
         server = make_server(

@@ -150,6 +150,8 @@ BROKEN_ENDPOINTS = {
     ("GET", "/jwt/alg-none-accepted"): "items:read",
     ("GET", "/jwt/signature-not-verified"): "items:read",
     ("GET", "/jwt/exp-not-checked"): "items:read",
+    ("GET", "/jwt/iss-aud-not-checked"): "items:read",
+    ("GET", "/jwt/alg-from-header"): "items:read",
 }
 
 
@@ -689,6 +691,13 @@ def test_tokens_are_jwts_signed_with_the_exposed_key(demo: RunningDemo) -> None:
     assert key not in repr(target)
 
 
+def test_only_the_demo_with_an_rs256_verifier_exposes_a_public_key(demo: RunningDemo, broken: RunningDemo) -> None:
+    # The key is what makes the suite send wrong:hs-rs-confusion (RFC 8725 §3.1).
+    assert demo.target.jwt is not None and demo.target.jwt.public_key is None
+    assert broken.target.jwt is not None and broken.target.jwt.public_key is not None
+    assert broken.target.jwt.public_key.startswith("-----BEGIN PUBLIC KEY-----")
+
+
 @pytest.mark.parametrize(
     ("path", "variant", "status"),
     [
@@ -699,6 +708,12 @@ def test_tokens_are_jwts_signed_with_the_exposed_key(demo: RunningDemo) -> None:
         ("/jwt/signature-not-verified", "expired:exp-passed", 401),
         ("/jwt/exp-not-checked", "expired:exp-passed", 200),
         ("/jwt/exp-not-checked", "wrong:signature-stripped", 401),
+        ("/jwt/iss-aud-not-checked", "wrong:foreign-issuer", 200),
+        ("/jwt/iss-aud-not-checked", "wrong:wrong-audience", 200),
+        ("/jwt/iss-aud-not-checked", "expired:exp-passed", 401),
+        ("/jwt/alg-from-header", "wrong:hs-rs-confusion", 200),
+        ("/jwt/alg-from-header", "wrong:foreign-issuer", 401),
+        ("/items", "wrong:hs-rs-confusion", 401),
     ],
 )
 def test_jwt_mistakes_let_through_their_variants_only(broken: RunningDemo, path: str, variant: str, status: int) -> None:

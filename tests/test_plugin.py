@@ -37,11 +37,12 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
     from conformance.model import Endpoint, JwtSettings, Secret, Target
 
     # The demos issue JWTs, so their targets get the JWT variants too.
-    key = secrets.token_urlsafe(32)
+    # demo-broken also exposes the RSA public key its RS256 verifier trusts.
+    key, public_key = secrets.token_urlsafe(32), demo_jwt.new_public_pem().decode("ascii")
     tokens = {role: Secret(demo_jwt.issue(role, (), key, 0.0, 3600)) for role in ("admin", "reader")}
     model = Target(
         "demo-broken", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/x"),), tokens,
-        expired=Secret(demo_jwt.issue("admin", (), key, 0.0, -3600)), jwt=JwtSettings(Secret(key), demo_jwt.ALGORITHM),
+        expired=Secret(demo_jwt.issue("admin", (), key, 0.0, -3600)), jwt=JwtSettings(Secret(key), demo_jwt.ALGORITHM, public_key),
     )
     reads: dict[str, tuple[str, str | None]] = {}
     for case in generated_cases(model):
@@ -71,8 +72,10 @@ BAD_TOKEN = {case for case, (kind, _) in READS.items() if kind == "unknown"}
 EXPIRED = {case for case in BAD_TOKEN if case == "expired"}
 # What each of demo-broken's JWT mistakes lets through (see conformance/demo_jwt.py).
 JWT_ALG_NONE = {"wrong:alg-none"}
-JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char"}
+JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char", "wrong:hs-rs-confusion"}
 JWT_EXP_UNCHECKED = {"expired", "expired:exp-passed", "expired:not-yet-valid"}
+JWT_ISS_AUD_UNCHECKED = {"wrong:foreign-issuer", "wrong:wrong-audience"}
+JWT_CONFUSED = {"wrong:hs-rs-confusion"}
 GENERATED = {case for case, (kind, _) in READS.items() if kind == "generated"}
 # The control's credential with the scheme word respelled (RFC 9110 §11.1).
 SCHEME_CASE = {"valid:admin:lowercase-scheme", "valid:admin:uppercase-scheme"}
@@ -105,6 +108,8 @@ DEMO_BROKEN_FAILURES = {
     "GET /jwt/alg-none-accepted": JWT_ALG_NONE,
     "GET /jwt/signature-not-verified": JWT_UNVERIFIED,
     "GET /jwt/exp-not-checked": JWT_EXP_UNCHECKED,
+    "GET /jwt/iss-aud-not-checked": JWT_ISS_AUD_UNCHECKED,
+    "GET /jwt/alg-from-header": JWT_CONFUSED,
     "GET /case-sensitive-scheme": SCHEME_CASE,
 }
 
@@ -506,12 +511,18 @@ DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
         **each({"wrong:bad-signature", "wrong:signature-stripped", "wrong:tampered-claims"}, {"R8725-VERIFY-ALL": "fail"}),
         **each(JWT_ALG_NONE, {"R8725-ALG-NONE": "fail"}),
         **each({"wrong:flipped-char"}, {"R6749-RS-VALIDATE": "fail"}),
+        **each(JWT_CONFUSED, {"R8725-ALG-CONFUSION": "fail"}),
     },
     "GET /jwt/exp-not-checked": {
         **each({"expired"}, {"R6750-TOKEN-LIFETIME": "fail"}),
         **each({"expired:exp-passed"}, {"R7519-EXP": "fail"}),
         **each({"expired:not-yet-valid"}, {"R7519-NBF": "fail"}),
     },
+    "GET /jwt/iss-aud-not-checked": {
+        **each({"wrong:foreign-issuer"}, {"R8725-ISS": "fail"}),
+        **each({"wrong:wrong-audience"}, {"R7519-AUD": "fail"}),
+    },
+    "GET /jwt/alg-from-header": each(JWT_CONFUSED, {"R8725-ALG-CONFUSION": "fail"}),
     "GET /case-sensitive-scheme": each(SCHEME_CASE, {"R9110-SCHEME-CASE": "fail"}),
 }
 
@@ -541,9 +552,6 @@ BROKEN_DEMO_FINDINGS = {
 # What a check can cite that no broken demo breaks.
 NOT_PLANTED_PREFIXES = ("R7616-",)  # Digest
 NOT_PLANTED = {
-    "R7519-AUD": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
-    "R8725-ISS": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
-    "R8725-ALG-CONFUSION": "the demos sign with HS256, which has no public key to confuse",
     "R6750-HDR-SUPPORT": "a refused control makes the endpoint's other cases errors; unit-tested in test_checks.py",
     "R9110-403-SEMANTICS": "no common API answers an unprivileged token with another 4xx; unit-tested in test_checks.py",
     "R9110-FIELD-TOO-LARGE": "http.server answers the 64 KiB line with 431 before the app sees it",
