@@ -1,11 +1,12 @@
 """The embedded reference APIs that `--target=demo`, `demo-broken` and their Basic and API-key twins start in-process.
 
 All are served by werkzeug on a free port of 127.0.0.1. `demo` and
-`demo-broken` are Bearer-token APIs (RFC 6750); `demo-basic` and
-`demo-apikey` and their `-broken` twins, at the end, share their routes,
-server and most mistakes and read credentials their own way. Every start signs fresh JWTs (HS256, under a secret of its own
-that the target exposes as ``jwt.key``) for the roles `admin` and `reader`
-and an already expired one, so no credential outlives the run. A token is
+`demo-broken` are Bearer-token APIs (RFC 6750); `demo-basic`,
+`demo-apikey` and their `-broken` twins, described at the end, share their
+routes, server and some of their mistakes, and read credentials their own
+way. Every start of a Bearer demo signs fresh JWTs (HS256, under a secret of
+its own that the target exposes as ``jwt.key``) for the roles `admin` and
+`reader` and an already expired one, so no credential outlives the run. A token is
 valid only if it is one the start issued: any other JWT, however well
 signed, is an unknown token.
 
