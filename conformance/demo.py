@@ -1,9 +1,12 @@
-"""The embedded reference APIs that `--target=demo` and `--target=demo-broken` start in-process.
+"""The embedded reference APIs that `--target=demo`, `demo-broken` and their Basic and API-key twins start in-process.
 
-Both are Bearer-token APIs (RFC 6750) served by werkzeug on a free port of
-127.0.0.1. Every start signs fresh JWTs (HS256, under a secret of its own
-that the target exposes as ``jwt.key``) for the roles `admin` and `reader`
-and an already expired one, so no credential outlives the run. A token is
+All are served by werkzeug on a free port of 127.0.0.1. `demo` and
+`demo-broken` are Bearer-token APIs (RFC 6750); `demo-basic`,
+`demo-apikey` and their `-broken` twins, described at the end, share their
+routes, server and some of their mistakes, and read credentials their own
+way. Every start of a Bearer demo signs fresh JWTs (HS256, under a secret of
+its own that the target exposes as ``jwt.key``) for the roles `admin` and
+`reader` and an already expired one, so no credential outlives the run. A token is
 valid only if it is one the start issued: any other JWT, however well
 signed, is an unknown token.
 
@@ -71,13 +74,48 @@ answers it.
 | `GET /jwt/alg-none-accepted` | a JWT whose header says `alg: none` is taken without a signature (RFC 8725 §3.1) |
 | `GET /jwt/signature-not-verified` | a JWT's claims are read and checked, its signature never (RFC 8725 §3.3) |
 | `GET /jwt/exp-not-checked` | a JWT's signature is checked, its `exp` and `nbf` never (RFC 7519 §4.1.4, §4.1.5) |
+| `GET /jwt/iss-aud-not-checked` | a JWT's signature and lifetime are checked, its `iss` and `aud` never (RFC 8725 §3.8, RFC 7519 §4.1.3) |
+| `GET /jwt/alg-from-header` | the token's header picks the algorithm, and the RSA public key (`jwt.public_key`) keys HS256 too (RFC 8725 §3.1) |
+
+`demo-basic` (RFC 7617) has the endpoints of `demo`. Each start draws a
+password per role, the reader's with letters outside ASCII, and the admin's
+old password, which expired an hour ago. Every refusal but 431 is a 401
+`Basic realm="demo-basic", charset="UTF-8"`; user-pass is decoded as UTF-8
+(RFC 7617 §2.1); a role the endpoint refuses gets a 403 without a challenge.
+`demo-basic-broken` plants, with the control rows `GET /items` and
+`GET /admin/stats` first:
+
+| Endpoint of `demo-basic-broken` | Planted mistake |
+|---|---|
+| `GET /no-realm` | every challenge is `Basic charset="UTF-8"`, without realm (RFC 7617 §2) |
+| `GET /latin-1-charset` | every challenge advertises `charset="ISO-8859-1"` (RFC 7617 §2.1) |
+| `GET /no-challenge` | every 401 lacks `WWW-Authenticate` (RFC 9110 §11.6.1) |
+| `GET /unquoted-realm` | `Basic realm=demo-basic-broken, charset="UTF-8"` (RFC 9110 §11.5) |
+| `GET /latin-1-decoding` | user-pass decoded as Latin-1, so the reader's non-ASCII password is refused (RFC 7617 §2.1) |
+| `GET /crash-on-bad-base64` | credentials that are not base64: 500 with a Python traceback (RFC 9110 §15.6) |
+| `GET /empty-credentials-accepted` | `Basic` with nothing after it gets a 200 (RFC 7617 §2) |
+
+`demo-apikey` takes the key in `X-API-Key`: a key per role and one that
+expired. Every refusal is a 401 `APIKey realm="demo-apikey"` (no scheme is
+registered for keys, so RFC 9110 §11.6.1 is met by any), and a role the
+endpoint refuses gets a 403. `demo-apikey-broken` plants:
+
+| Endpoint of `demo-apikey-broken` | Planted mistake |
+|---|---|
+| `GET /no-challenge` | every 401 lacks `WWW-Authenticate` (RFC 9110 §11.6.1) |
+| `GET /forbidden-when-missing` | no key (or a key under another name): 403 without a challenge (RFC 9110 §11.4) |
+| `GET /reader-refused` | the reader's valid key gets a 401, as from a stale allow-list (RFC 9110 §15.5.2) |
+| `GET /admin/401-for-reader` | scope `admin`; the reader's key: 401 with the challenge instead of 403 (RFC 9110 §15.5.4, a note) |
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import logging
 import re
+import secrets
 import socket
 import threading
 import time
@@ -90,13 +128,29 @@ from werkzeug.wrappers import Request, Response
 
 from . import demo_jwt
 from .errors import TargetStartError
-from .model import Endpoint, JwtSettings, Secret, Target
+from .model import (
+    ApiKeyPlacement,
+    BasicCredential,
+    Endpoint,
+    JwtSettings,
+    Presentable,
+    Scheme,
+    Secret,
+    Target,
+)
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from werkzeug.serving import BaseWSGIServer
 
-EMBEDDED_NAMES = ("demo", "demo-broken")
+EMBEDDED_NAMES = (
+    "demo",
+    "demo-broken",
+    "demo-basic",
+    "demo-basic-broken",
+    "demo-apikey",
+    "demo-apikey-broken",
+)
 LEAK_MARKER = "demo-protected-payload"
 
 _LOG = logging.getLogger("conformance.demo")
@@ -114,7 +168,11 @@ _LIFETIME = 24 * 3600
 
 # RFC 9110 §11.1 (auth-scheme = token) and §11.2/§11.4 (1*SP then token68).
 _SCHEME = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+)(.*)", re.DOTALL)
-_BEARER_CREDENTIALS = re.compile(r" +([A-Za-z0-9._~+/-]+=*)")
+_TOKEN68 = re.compile(r" +([A-Za-z0-9._~+/-]+=*)")
+# RFC 7617 §2: user-pass excludes control characters.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_API_KEY_HEADER = "X-API-Key"
+_API_KEY = re.compile(r"[A-Za-z0-9._~+/-]+=*")
 
 _TRACEBACK = """\
 Traceback (most recent call last):
@@ -159,7 +217,8 @@ class _Presented:
 class _Layout:
     """How a challenge is written out; the defaults follow RFC 9110 §11.
 
-    Every other value is a mistake planted on demo-broken: ``equals=" = "``
+    ``scheme`` None names the API's own scheme. Every other value is a
+    mistake planted on a broken demo: ``equals=" = "``
     puts whitespace around "=" (§5.6.3), ``separator=" "`` leaves out the
     commas so that nothing parses, ``empty_member`` leaves an empty list
     member after the realm (§5.6.1.1), ``escaped`` names the characters
@@ -168,7 +227,7 @@ class _Layout:
     """
 
     field: str = "WWW-Authenticate"
-    scheme: str = "Bearer"
+    scheme: str | None = None
     realm: bool = True
     quote_realm: bool = True
     equals: str = "="
@@ -181,9 +240,9 @@ class _Layout:
 class _Answer:
     """A response before rendering; ``challenge`` None means no WWW-Authenticate.
 
-    ``challenge`` holds the Bearer auth-params after ``realm``, which the
-    API adds: ``()`` renders as ``Bearer realm="demo"``. ``layout`` says how
-    it is written out.
+    ``challenge`` holds the auth-params after ``realm``, which the API adds:
+    ``()`` renders as ``Bearer realm="demo"`` on a Bearer API. ``layout``
+    says how it is written out.
     """
 
     status: int
@@ -219,10 +278,41 @@ class _Route:
 
 
 @dataclass(frozen=True)
+class _Issued:
+    """What one start hands out: the grants the API knows, and what the suite presents.
+
+    ``grants`` maps what a request presents (a token, an API key, Basic's
+    decoded ``user:password``) to what it stands for.
+    """
+
+    grants: Mapping[str, _Grant]
+    credentials: Mapping[str, Presentable]
+    expired: Presentable | None = None
+    jwt: JwtSettings | None = None
+
+
+@dataclass(frozen=True)
+class _Guard:
+    """How an embedded API authenticates: one per scheme.
+
+    ``read`` sorts a request's credentials, ``conformant`` answers them as
+    the RFCs ask, ``issue`` mints one start's credentials at a given time.
+    """
+
+    scheme: Scheme
+    challenge_scheme: str
+    read: Callable[[Request, Mapping[str, _Grant], float], _Presented]
+    conformant: Callable[[_Presented, _Route], _Answer]
+    issue: Callable[[float], _Issued]
+    api_key: ApiKeyPlacement | None = None
+
+
+@dataclass(frozen=True)
 class _ApiSpec:
-    """One embedded API: its realm, protected routes and unprotected HTML pages."""
+    """One embedded API: its realm, guard, protected routes and unprotected HTML pages."""
 
     realm: str
+    guard: _Guard
     routes: tuple[_Route, ...]
     pages: Mapping[str, str] = field(default_factory=dict)
 
@@ -240,7 +330,7 @@ def _classify(
     if scheme is None or scheme.group(1).lower() != "bearer":
         return _Presented("other_scheme", value)
 
-    credentials = _BEARER_CREDENTIALS.fullmatch(scheme.group(2))
+    credentials = _TOKEN68.fullmatch(scheme.group(2))
     if credentials is None:
         return _Presented("malformed", value)
 
@@ -250,6 +340,18 @@ def _classify(
     if grant.expires_at is not None and grant.expires_at <= now:
         return _Presented("expired", value, grant.role)
     return _Presented("valid", value, grant.role)
+
+
+def _read_bearer(
+    request: Request, grants: Mapping[str, _Grant], now: float
+) -> _Presented:
+    """Sort the Authorization field of ``request`` as a Bearer API does."""
+    return _classify(request.headers.get("Authorization"), grants, now)
+
+
+def _may_call(role: str | None, route: _Route) -> bool:
+    """Tell whether the scopes of ``role`` include the one ``route`` needs."""
+    return role is not None and route.scope in _ROLE_SCOPES[role]
 
 
 def _granted(route: _Route, role: str | None) -> _Answer:
@@ -279,7 +381,7 @@ def _conformant(presented: _Presented, route: _Route) -> _Answer:
     if presented.kind == "expired":
         return _refusal(401, "invalid_token", "The access token expired")
 
-    if presented.role is None or route.scope not in _ROLE_SCOPES[presented.role]:
+    if not _may_call(presented.role, route):
         challenge = (("error", "insufficient_scope"), ("scope", route.scope))
         return _Answer(
             403, challenge, {"error": "insufficient_scope", "scope": route.scope}
@@ -473,7 +575,8 @@ def _403_without_error(presented: _Presented, route: _Route, answer: _Answer) ->
 def _401_for_role(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
     """Refuse a token without the scope with 401 instead of 403."""
     if answer.status == 403:
-        return replace(answer, status=401)
+        # A 401 must carry a challenge (RFC 9110 §11.6.1); keep that part right.
+        return replace(answer, status=401, challenge=answer.challenge or ())
     return answer
 
 
@@ -527,11 +630,12 @@ def _case_sensitive_scheme(
     return answer
 
 
-def _empty_token_accepted(
+def _empty_credentials_accepted(
     presented: _Presented, route: _Route, answer: _Answer
 ) -> _Answer:
-    """Serve ``Bearer`` without a token as anonymous, as ``if token: validate(token)`` does."""
-    if presented.kind == "malformed" and (presented.value or "").lower() == "bearer":
+    """Serve a bare scheme word (``Bearer``, ``Basic``) as anonymous, as ``if token: validate(token)`` does."""
+    scheme = _SCHEME.fullmatch(presented.value or "")
+    if presented.kind == "malformed" and scheme is not None and not scheme.group(2):
         return _granted(route, None)
     return answer
 
@@ -587,19 +691,231 @@ def _with_description(answer: _Answer, text: str) -> _Answer:
 class _JwtMistake:
     """Grant what a careless JWT verifier lets through (demo_jwt.py names the mistakes).
 
-    ``secret`` is the start's signing secret, bound when the demo starts.
+    ``secret`` is the start's signing secret and ``public_pem`` the RSA
+    public key ``alg-from-header`` trusts, both bound when the demo starts.
     """
 
     mistake: demo_jwt.Mistake
     secret: str = ""
+    public_pem: bytes = b""
 
     def __call__(self, presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
         if presented.kind not in ("unknown", "expired") or presented.value is None:
             return answer
-        role = demo_jwt.careless_role(presented.value.split()[-1], self.secret, self.mistake)
+        token = presented.value.split()[-1]
+        role = demo_jwt.careless_role(token, self.secret, self.mistake, self.public_pem)
         if role is not None and route.scope in _ROLE_SCOPES.get(role, ()):
             return _granted(route, role)
         return answer
+
+
+# Basic (RFC 7617) and API keys: the other schemes' demos share the routes
+# and the server, and read credentials their own way.
+
+_BASIC_TRACEBACK = """\
+Traceback (most recent call last):
+  File "/srv/app/auth.py", line 31, in current_user
+    pair = base64.b64decode(credentials, validate=True).decode()
+binascii.Error: Invalid base64-encoded string
+"""
+
+
+def _basic_user_pass(value: str, encoding: str = "utf-8") -> str | None:
+    """Decode a Basic field value: ``"Basic YTpi"`` gives ``"a:b"``; None if it is not one (RFC 7617 §2).
+
+    The value must be the scheme, one or more SP and a token68 holding the
+    base64 of user-id, colon and password, without control characters.
+    """
+    scheme = _SCHEME.fullmatch(value)
+    credentials = _TOKEN68.fullmatch(scheme.group(2)) if scheme else None
+    if credentials is None:
+        return None
+    try:
+        pair = base64.b64decode(credentials.group(1), validate=True).decode(encoding)
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    if ":" not in pair or _CONTROL.search(pair):
+        return None
+    return pair
+
+
+def _read_basic(
+    request: Request, grants: Mapping[str, _Grant], now: float
+) -> _Presented:
+    """Sort the Authorization field of ``request`` as a Basic API does."""
+    value = request.headers.get("Authorization")
+    if value is None:
+        return _Presented("missing")
+
+    value = value.strip(" \t")
+    scheme = _SCHEME.fullmatch(value)
+    if scheme is None or scheme.group(1).lower() != "basic":
+        return _Presented("other_scheme", value)
+
+    pair = _basic_user_pass(value)
+    if pair is None:
+        return _Presented("malformed", value)
+    grant = grants.get(pair)
+    if grant is None:
+        return _Presented("unknown", value)
+    if grant.expires_at is not None and grant.expires_at <= now:
+        return _Presented("expired", value, grant.role)
+    return _Presented("valid", value, grant.role)
+
+
+def _read_api_key(
+    request: Request, grants: Mapping[str, _Grant], now: float
+) -> _Presented:
+    """Sort the X-API-Key field of ``request``; a key past its expiry is ``expired``."""
+    value = request.headers.get(_API_KEY_HEADER)
+    if value is None:
+        return _Presented("missing")
+
+    value = value.strip(" \t")
+    if not _API_KEY.fullmatch(value):
+        return _Presented("malformed", value)
+    grant = grants.get(value)
+    if grant is None:
+        return _Presented("unknown", value)
+    if grant.expires_at is not None and grant.expires_at <= now:
+        return _Presented("expired", value, grant.role)
+    return _Presented("valid", value, grant.role)
+
+
+# Why each refusal of a scheme without error codes (Basic, API keys) happened, for the body.
+_PLAIN_REASONS: Mapping[_Kind, str] = {
+    "missing": "Authentication required",
+    "other_scheme": "Authentication required",
+    "malformed": "The credentials are malformed",
+    "unknown": "The credentials are invalid",
+    "expired": "The credentials expired",
+}
+
+
+def _plain_conformant(
+    presented: _Presented, route: _Route, params: tuple[tuple[str, str], ...]
+) -> _Answer:
+    """Answer as RFC 9110 §11 asks a scheme without error codes: 401 and a challenge, or 403."""
+    if presented.kind != "valid":
+        return _Answer(401, params, {"error": _PLAIN_REASONS[presented.kind]})
+    if not _may_call(presented.role, route):
+        return _Answer(403, None, {"error": "These credentials may not call this endpoint"})
+    return _granted(route, presented.role)
+
+
+def _conformant_basic(presented: _Presented, route: _Route) -> _Answer:
+    """Challenge with ``Basic realm="...", charset="UTF-8"`` (RFC 7617 §2, §2.1)."""
+    return _plain_conformant(presented, route, (("charset", "UTF-8"),))
+
+
+def _conformant_api_key(presented: _Presented, route: _Route) -> _Answer:
+    """Challenge with ``APIKey realm="..."``: no scheme is registered for keys, so any will do."""
+    return _plain_conformant(presented, route, ())
+
+
+def _issue_bearer(now: float) -> _Issued:
+    """Sign a JWT per role and an expired one, under a fresh HS256 secret."""
+    secret = demo_jwt.new_secret()
+    tokens = {
+        role: demo_jwt.issue(role, scopes, secret, now, _LIFETIME)
+        for role, scopes in _ROLE_SCOPES.items()
+    }
+    expired = demo_jwt.issue(
+        _EXPIRED_ROLE, _ROLE_SCOPES[_EXPIRED_ROLE], secret, now, -3600
+    )
+    grants = {token: _Grant(role) for role, token in tokens.items()}
+    grants[expired] = _Grant(_EXPIRED_ROLE, expires_at=now - 3600)
+    return _Issued(
+        grants,
+        {role: Secret(token) for role, token in tokens.items()},
+        Secret(expired),
+        JwtSettings(Secret(secret), demo_jwt.ALGORITHM),
+    )
+
+
+def _issue_basic(now: float) -> _Issued:
+    """Draw a password per role, and the admin's old one, which expired an hour ago.
+
+    The reader's password holds letters outside ASCII, so that the suite
+    checks the UTF-8 decoding RFC 7617 §2.1 asks for.
+    """
+    passwords = {
+        "admin": secrets.token_urlsafe(18),
+        "reader": "lectüre-" + secrets.token_urlsafe(12),
+    }
+    expired = secrets.token_urlsafe(18)
+    grants = {f"{role}:{pw}": _Grant(role) for role, pw in passwords.items()}
+    grants[f"{_EXPIRED_ROLE}:{expired}"] = _Grant(_EXPIRED_ROLE, expires_at=now - 3600)
+    return _Issued(
+        grants,
+        {role: BasicCredential(role, Secret(pw)) for role, pw in passwords.items()},
+        BasicCredential(_EXPIRED_ROLE, Secret(expired)),
+    )
+
+
+def _issue_api_keys(now: float) -> _Issued:
+    """Draw a key per role and one that expired an hour ago."""
+    keys = {role: secrets.token_urlsafe(24) for role in _ROLE_SCOPES}
+    expired = secrets.token_urlsafe(24)
+    grants = {key: _Grant(role) for role, key in keys.items()}
+    grants[expired] = _Grant(_EXPIRED_ROLE, expires_at=now - 3600)
+    return _Issued(
+        grants, {role: Secret(key) for role, key in keys.items()}, Secret(expired)
+    )
+
+
+_BEARER = _Guard("bearer", "Bearer", _read_bearer, _conformant, _issue_bearer)
+_BASIC = _Guard("basic", "Basic", _read_basic, _conformant_basic, _issue_basic)
+_API_KEYS = _Guard(
+    "api_key",
+    "APIKey",
+    _read_api_key,
+    _conformant_api_key,
+    _issue_api_keys,
+    ApiKeyPlacement("header", _API_KEY_HEADER),
+)
+
+
+def _no_realm(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Leave the realm out: ``Basic charset="UTF-8"``."""
+    return replace(answer, layout=_Layout(realm=False))
+
+
+def _latin_1_charset(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Advertise ``charset="ISO-8859-1"``, the value RFC 7617 §2.1 does not allow."""
+    return _with_param(answer, "charset", "ISO-8859-1")
+
+
+def _latin_1_decoding(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Decode user-pass as Latin-1, so a non-ASCII password comes out garbled and matches no user."""
+    value = presented.value
+    if presented.kind == "valid" and value is not None:
+        if _basic_user_pass(value, "latin-1") != _basic_user_pass(value):
+            return _conformant_basic(_Presented("unknown", value), route)
+    return answer
+
+
+def _crash_on_bad_base64(
+    presented: _Presented, route: _Route, answer: _Answer
+) -> _Answer:
+    """Crash with a 500 where ``b64decode(credentials, validate=True)`` raises."""
+    if presented.kind != "malformed" or presented.value is None:
+        return answer
+    credentials = presented.value.partition(" ")[2].strip(" ")
+    try:
+        base64.b64decode(credentials, validate=True)
+    except binascii.Error:
+        return _Answer(500, None, _BASIC_TRACEBACK)
+    return answer
+
+
+def _reader_refused(presented: _Presented, route: _Route, answer: _Answer) -> _Answer:
+    """Refuse the reader's valid key with 401, as a stale allow-list that holds the admin's key only does."""
+    if presented.kind == "valid" and presented.role == "reader":
+        return _conformant_api_key(_Presented("unknown", presented.value), route)
+    return answer
 
 
 _ITEMS = {"items": [{"id": 1, "name": "first"}, {"id": 2, "name": "second"}]}
@@ -607,27 +923,86 @@ _ITEM = {"id": 1, "name": "first"}
 _STATS = {"users": 2, "requests_today": 1234}
 
 
+# The routes of every conformant demo, whatever its scheme.
+_CONFORMANT_ROUTES = (
+    _Route("GET", "/items", "items:read", _ITEMS),
+    _Route("POST", "/items", "items:write", {"created": {"id": 3, "name": "third"}}),
+    _Route("GET", "/items/1", "items:read", _ITEM),
+    _Route("DELETE", "/items/1", "items:write", {"deleted": 1}),
+    _Route("GET", "/admin/stats", "admin", _STATS),
+)
+# The control rows every broken demo starts with: no mistake planted.
+_CONTROL_ROUTES = (
+    _Route("GET", "/items", "items:read", _ITEMS),
+    _Route("GET", "/admin/stats", "admin", _STATS),
+)
+
+
 def _spec_demo() -> _ApiSpec:
-    """The conformant API."""
+    """The conformant Bearer API."""
+    return _ApiSpec("demo", _BEARER, _CONFORMANT_ROUTES)
+
+
+def _spec_demo_basic() -> _ApiSpec:
+    """The conformant Basic API."""
+    return _ApiSpec("demo-basic", _BASIC, _CONFORMANT_ROUTES)
+
+
+def _spec_demo_apikey() -> _ApiSpec:
+    """The conformant API-key API."""
+    return _ApiSpec("demo-apikey", _API_KEYS, _CONFORMANT_ROUTES)
+
+
+def _spec_demo_basic_broken() -> _ApiSpec:
+    """The Basic API with one planted mistake per endpoint."""
     return _ApiSpec(
-        realm="demo",
-        routes=(
-            _Route("GET", "/items", "items:read", _ITEMS),
-            _Route(
-                "POST", "/items", "items:write", {"created": {"id": 3, "name": "third"}}
+        "demo-basic-broken",
+        _BASIC,
+        (
+            *_CONTROL_ROUTES,
+            *(
+                _Route("GET", path, "items:read", _ITEM, fault)
+                for path, fault in (
+                    ("/no-realm", _no_realm),
+                    ("/latin-1-charset", _latin_1_charset),
+                    ("/no-challenge", _no_challenge),
+                    ("/unquoted-realm", _unquoted_realm),
+                    ("/latin-1-decoding", _latin_1_decoding),
+                    ("/crash-on-bad-base64", _crash_on_bad_base64),
+                    ("/empty-credentials-accepted", _empty_credentials_accepted),
+                )
             ),
-            _Route("GET", "/items/1", "items:read", _ITEM),
-            _Route("DELETE", "/items/1", "items:write", {"deleted": 1}),
-            _Route("GET", "/admin/stats", "admin", _STATS),
+        ),
+    )
+
+
+def _spec_demo_apikey_broken() -> _ApiSpec:
+    """The API-key API with one planted mistake per endpoint."""
+    return _ApiSpec(
+        "demo-apikey-broken",
+        _API_KEYS,
+        (
+            *_CONTROL_ROUTES,
+            _Route("GET", "/no-challenge", "items:read", _ITEM, _no_challenge),
+            _Route(
+                "GET",
+                "/forbidden-when-missing",
+                "items:read",
+                _ITEM,
+                _forbidden_when_missing,
+            ),
+            _Route("GET", "/reader-refused", "items:read", _ITEM, _reader_refused),
+            _Route("GET", "/admin/401-for-reader", "admin", _STATS, _401_for_role),
         ),
     )
 
 
 def _spec_demo_broken() -> _ApiSpec:
-    """The API with one planted mistake per endpoint."""
+    """The Bearer API with one planted mistake per endpoint."""
     return _ApiSpec(
-        realm="demo-broken",
-        routes=(
+        "demo-broken",
+        _BEARER,
+        (
             _Route("GET", "/items", "items:read", _ITEMS),
             _Route("GET", "/admin/stats", "admin", _STATS),
             _Route("GET", "/no-challenge", "items:read", _ITEM, _no_challenge),
@@ -678,10 +1053,12 @@ def _spec_demo_broken() -> _ApiSpec:
                     ("/empty-refusal-body", _empty_refusal_body),
                     ("/proxy-auth-required", _proxy_auth_required),
                     ("/case-sensitive-scheme", _case_sensitive_scheme),
-                    ("/empty-token-accepted", _empty_token_accepted),
+                    ("/empty-token-accepted", _empty_credentials_accepted),
                     ("/jwt/alg-none-accepted", _JwtMistake("alg-none")),
                     ("/jwt/signature-not-verified", _JwtMistake("unverified")),
                     ("/jwt/exp-not-checked", _JwtMistake("exp-unchecked")),
+                    ("/jwt/iss-aud-not-checked", _JwtMistake("iss-aud-unchecked")),
+                    ("/jwt/alg-from-header", _JwtMistake("alg-from-header")),
                 )
             ),
         ),
@@ -692,6 +1069,10 @@ def _spec_demo_broken() -> _ApiSpec:
 _SPECS: Mapping[str, Callable[[], _ApiSpec]] = {
     "demo": _spec_demo,
     "demo-broken": _spec_demo_broken,
+    "demo-basic": _spec_demo_basic,
+    "demo-basic-broken": _spec_demo_basic_broken,
+    "demo-apikey": _spec_demo_apikey,
+    "demo-apikey-broken": _spec_demo_apikey_broken,
 }
 
 
@@ -742,10 +1123,9 @@ class _DemoApp:
                 )
             )
 
-        presented = _classify(
-            request.headers.get("Authorization"), self.grants, time.time()
-        )
-        answer = _conformant(presented, route)
+        guard = self.spec.guard
+        presented = guard.read(request, self.grants, time.time())
+        answer = guard.conformant(presented, route)
         if route.fault is not None:
             answer = route.fault(presented, route, answer)
         return self.render(answer)
@@ -765,13 +1145,16 @@ class _DemoApp:
             response.headers[name] = value
         if answer.challenge is not None:
             response.headers[answer.layout.field] = _format_challenge(
-                self.spec.realm, answer.challenge, answer.layout
+                self.spec.guard.challenge_scheme,
+                self.spec.realm,
+                answer.challenge,
+                answer.layout,
             )
         return response
 
 
 def _format_challenge(
-    realm: str, params: Iterable[tuple[str, str]], layout: _Layout
+    scheme: str, realm: str, params: Iterable[tuple[str, str]], layout: _Layout
 ) -> str:
     """Write a challenge: ``Bearer realm="demo", error="invalid_token"`` in the default layout."""
     parts = []
@@ -781,7 +1164,7 @@ def _format_challenge(
         if layout.empty_member:
             parts.append("")
     parts += [f"{name}{layout.equals}{_quote(value, layout)}" for name, value in params]
-    return f"{layout.scheme} {layout.separator.join(parts)}".rstrip()
+    return f"{layout.scheme or scheme} {layout.separator.join(parts)}".rstrip()
 
 
 def _quote(value: str, layout: _Layout) -> str:
@@ -846,20 +1229,24 @@ def start_demo(name: str) -> RunningDemo:
         )
     spec = make_spec()
 
-    secret, now = demo_jwt.new_secret(), time.time()
-    for route in spec.routes:
-        if isinstance(route.fault, _JwtMistake):
-            route.fault.secret = secret
-    tokens = {role: demo_jwt.issue(role, scopes, secret, now, _LIFETIME) for role, scopes in _ROLE_SCOPES.items()}
-    expired = demo_jwt.issue(_EXPIRED_ROLE, _ROLE_SCOPES[_EXPIRED_ROLE], secret, now, -3600)
-    grants = {token: _Grant(role) for role, token in tokens.items()}
-    grants[expired] = _Grant(_EXPIRED_ROLE, expires_at=now - 3600)
+    issued = spec.guard.issue(time.time())
+    mistakes = [r.fault for r in spec.routes if isinstance(r.fault, _JwtMistake)]
+    settings = issued.jwt
+    if settings is not None and settings.key is not None:
+        secret, public_pem = settings.key.reveal(), b""
+        # Only an API with a verifier that trusts RS256 holds a public key.
+        if any(mistake.mistake == "alg-from-header" for mistake in mistakes):
+            public_pem = demo_jwt.new_public_pem()
+            public_key = public_pem.decode("ascii")
+            issued = replace(issued, jwt=replace(settings, public_key=public_key))
+        for mistake in mistakes:
+            mistake.secret, mistake.public_pem = secret, public_pem
 
     try:
         server = make_server(
             _HOST,
             0,
-            _DemoApp(spec, grants),
+            _DemoApp(spec, issued.grants),
             threaded=True,
             request_handler=_QuietHandler,
         )
@@ -879,12 +1266,13 @@ def start_demo(name: str) -> RunningDemo:
 
     target = Target(
         name=name,
-        scheme="bearer",
+        scheme=spec.guard.scheme,
         base_url=f"http://{_HOST}:{server.port}",
         endpoints=tuple(route.endpoint for route in spec.routes),
-        credentials={role: Secret(token) for role, token in tokens.items()},
-        expired=Secret(expired),
-        jwt=JwtSettings(Secret(secret), demo_jwt.ALGORITHM),
+        credentials=issued.credentials,
+        api_key=spec.guard.api_key,
+        expired=issued.expired,
+        jwt=issued.jwt,
         embedded=name,
         leak_marker=LEAK_MARKER,
     )

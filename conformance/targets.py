@@ -62,7 +62,14 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 DEFAULT_TARGETS_FILE = "targets.yaml"
-EMBEDDED_NAMES = ("demo", "demo-broken")
+EMBEDDED_NAMES = (
+    "demo",
+    "demo-broken",
+    "demo-basic",
+    "demo-basic-broken",
+    "demo-apikey",
+    "demo-apikey-broken",
+)
 
 # A key path into the YAML document: ("targets", "myapi", "endpoints", 0).
 _KeyPath = tuple[str | int, ...]

@@ -19,7 +19,11 @@ from conformance import demo_jwt
 from conformance.cases import build_probe
 from conformance.demo import EMBEDDED_NAMES, LEAK_MARKER, RunningDemo, start_demo
 from conformance.errors import TargetStartError
-from conformance.model import Case, Endpoint, Secret
+from conformance.model import ApiKeyPlacement, BasicCredential, Case, Endpoint, Secret
+from conformance.variants import basic_value
+
+# The Bearer demos, which the tables below describe; the other schemes' demos follow them.
+BEARER_DEMOS = ("demo", "demo-broken")
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,8 @@ BROKEN_ENDPOINTS = {
     ("GET", "/jwt/alg-none-accepted"): "items:read",
     ("GET", "/jwt/signature-not-verified"): "items:read",
     ("GET", "/jwt/exp-not-checked"): "items:read",
+    ("GET", "/jwt/iss-aud-not-checked"): "items:read",
+    ("GET", "/jwt/alg-from-header"): "items:read",
 }
 
 
@@ -288,7 +294,7 @@ def realm_of(demo: RunningDemo) -> str:
 
 @pytest.fixture(scope="module")
 def demos() -> Iterator[Mapping[str, RunningDemo]]:
-    """Both embedded APIs, started once for the module and stopped after it."""
+    """Every embedded API, started once for the module and stopped after it."""
     running = {name: start_demo(name) for name in EMBEDDED_NAMES}
     yield running
     for demo in running.values():
@@ -437,7 +443,7 @@ def test_head_answers_like_get_without_body(
     assert head.content == b""
 
 
-@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+@pytest.mark.parametrize("name", BEARER_DEMOS)
 def test_unknown_path_is_not_found(
     demos: Mapping[str, RunningDemo], session: requests.Session, name: str
 ) -> None:
@@ -458,7 +464,7 @@ def test_other_method_on_known_path_is_not_allowed(
     assert response.headers["Allow"] == "DELETE, GET, HEAD"
 
 
-@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+@pytest.mark.parametrize("name", BEARER_DEMOS)
 @pytest.mark.parametrize(
     "header_lines",
     [
@@ -483,7 +489,7 @@ def test_two_authorization_lines_are_malformed(
     assert LEAK_MARKER.encode() not in body
 
 
-@pytest.mark.parametrize("name", EMBEDDED_NAMES)
+@pytest.mark.parametrize("name", BEARER_DEMOS)
 @pytest.mark.parametrize(
     ("field", "size"),
     [
@@ -685,6 +691,13 @@ def test_tokens_are_jwts_signed_with_the_exposed_key(demo: RunningDemo) -> None:
     assert key not in repr(target)
 
 
+def test_only_the_demo_with_an_rs256_verifier_exposes_a_public_key(demo: RunningDemo, broken: RunningDemo) -> None:
+    # The key is what makes the suite send wrong:hs-rs-confusion (RFC 8725 §3.1).
+    assert demo.target.jwt is not None and demo.target.jwt.public_key is None
+    assert broken.target.jwt is not None and broken.target.jwt.public_key is not None
+    assert broken.target.jwt.public_key.startswith("-----BEGIN PUBLIC KEY-----")
+
+
 @pytest.mark.parametrize(
     ("path", "variant", "status"),
     [
@@ -695,6 +708,12 @@ def test_tokens_are_jwts_signed_with_the_exposed_key(demo: RunningDemo) -> None:
         ("/jwt/signature-not-verified", "expired:exp-passed", 401),
         ("/jwt/exp-not-checked", "expired:exp-passed", 200),
         ("/jwt/exp-not-checked", "wrong:signature-stripped", 401),
+        ("/jwt/iss-aud-not-checked", "wrong:foreign-issuer", 200),
+        ("/jwt/iss-aud-not-checked", "wrong:wrong-audience", 200),
+        ("/jwt/iss-aud-not-checked", "expired:exp-passed", 401),
+        ("/jwt/alg-from-header", "wrong:hs-rs-confusion", 200),
+        ("/jwt/alg-from-header", "wrong:foreign-issuer", 401),
+        ("/items", "wrong:hs-rs-confusion", 401),
     ],
 )
 def test_jwt_mistakes_let_through_their_variants_only(broken: RunningDemo, path: str, variant: str, status: int) -> None:
@@ -718,6 +737,132 @@ def test_each_start_mints_fresh_tokens_and_port() -> None:
         second.stop()
 
 
+# The Basic and API-key demos (RFC 7617; keys in X-API-Key).
+
+
+def basic_of(demo: RunningDemo, role: str | None = None, encoding: str = "utf-8") -> str:
+    """The Basic value of ``role``'s credential (None: the expired one), encoded as asked."""
+    credential = demo.target.credentials[role] if role else demo.target.expired
+    assert isinstance(credential, BasicCredential)
+    return basic_value(credential.username, credential.password.reveal(), encoding)
+
+
+def key_of(demo: RunningDemo, role: str | None = None) -> dict[str, str]:
+    """The X-API-Key field of ``role``'s key (None: the expired one)."""
+    key = demo.target.credentials[role] if role else demo.target.expired
+    assert isinstance(key, Secret)
+    return {"X-API-Key": key.reveal()}
+
+
+BASIC_CHALLENGE = 'Basic realm="{realm}", charset="UTF-8"'
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "role", "encoding", "status", "challenge"),
+    [
+        ("demo-basic", "/items", None, None, 401, BASIC_CHALLENGE),
+        ("demo-basic", "/items", "reader", "utf-8", 200, None),
+        # The reader's password holds non-ASCII letters; RFC 7617 §2.1 asks for UTF-8.
+        ("demo-basic", "/items", "reader", "latin-1", 401, BASIC_CHALLENGE),
+        ("demo-basic", "/admin/stats", "reader", "utf-8", 403, None),
+        ("demo-basic-broken", "/no-realm", None, None, 401, 'Basic charset="UTF-8"'),
+        ("demo-basic-broken", "/latin-1-charset", None, None, 401, 'Basic realm="{realm}", charset="ISO-8859-1"'),
+        ("demo-basic-broken", "/unquoted-realm", None, None, 401, 'Basic realm={realm}, charset="UTF-8"'),
+        ("demo-basic-broken", "/no-challenge", None, None, 401, None),
+        ("demo-basic-broken", "/latin-1-decoding", "reader", "utf-8", 401, BASIC_CHALLENGE),
+        ("demo-basic-broken", "/latin-1-decoding", "admin", "utf-8", 200, None),
+    ],
+)
+def test_basic_demo_answers_as_specified(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    path: str,
+    role: str | None,
+    encoding: str | None,
+    status: int,
+    challenge: str | None,
+) -> None:
+    demo = demos[name]
+    authorization = basic_of(demo, role, encoding) if role and encoding else None
+
+    response = send(session, demo, "GET", path, authorization)
+
+    expected = None if challenge is None else challenge.format(realm=name)
+    assert (response.status_code, response.headers.get("WWW-Authenticate")) == (status, expected)
+
+
+def test_basic_demo_refuses_its_expired_password(demos: Mapping[str, RunningDemo], session: requests.Session) -> None:
+    demo = demos["demo-basic"]
+
+    response = send(session, demo, "GET", "/items", basic_of(demo))
+
+    assert (response.status_code, response.json()) == (401, {"error": "The credentials expired"})
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status"),
+    [("!!not*base64%%", 500), ('not,a "token"', 500), ("YWRtaW4=", 401)],
+    ids=["not-base64", "not-token68", "base64-without-colon"],
+)
+def test_crash_on_bad_base64_only_where_decoding_raises(
+    demos: Mapping[str, RunningDemo], session: requests.Session, credentials: str, status: int
+) -> None:
+    response = send(session, demos["demo-basic-broken"], "GET", "/crash-on-bad-base64", f"Basic {credentials}")
+
+    assert response.status_code == status
+    assert ("binascii.Error" in response.text) == (status == 500)
+
+
+def test_empty_basic_credentials_are_served_as_anonymous(demos: Mapping[str, RunningDemo], session: requests.Session) -> None:
+    response = send(session, demos["demo-basic-broken"], "GET", "/empty-credentials-accepted", "Basic")
+
+    assert (response.status_code, response.json()["role"]) == (200, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "role", "status", "challenge"),
+    [
+        ("demo-apikey", "/items", "", 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey", "/items", "reader", 200, None),
+        ("demo-apikey", "/items", None, 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey", "/admin/stats", "reader", 403, None),
+        ("demo-apikey-broken", "/no-challenge", "", 401, None),
+        ("demo-apikey-broken", "/forbidden-when-missing", "", 403, None),
+        ("demo-apikey-broken", "/reader-refused", "reader", 401, 'APIKey realm="{realm}"'),
+        ("demo-apikey-broken", "/reader-refused", "admin", 200, None),
+        ("demo-apikey-broken", "/admin/401-for-reader", "reader", 401, 'APIKey realm="{realm}"'),
+    ],
+)
+def test_api_key_demo_answers_as_specified(
+    demos: Mapping[str, RunningDemo],
+    session: requests.Session,
+    name: str,
+    path: str,
+    role: str | None,
+    status: int,
+    challenge: str | None,
+) -> None:
+    # role "" sends no key at all, None the expired one.
+    demo = demos[name]
+    headers = key_of(demo, role) if role != "" else {}
+
+    response = send(session, demo, "GET", path, **headers)
+
+    expected = None if challenge is None else challenge.format(realm=name)
+    assert (response.status_code, response.headers.get("WWW-Authenticate")) == (status, expected)
+
+
+def test_other_schemes_describe_their_credentials(demos: Mapping[str, RunningDemo]) -> None:
+    basic, keys = demos["demo-basic"].target, demos["demo-apikey"].target
+
+    assert (basic.scheme, basic.api_key, basic.jwt) == ("basic", None, None)
+    assert all(isinstance(c, BasicCredential) and c.username == role for role, c in basic.credentials.items())
+    assert (keys.scheme, keys.api_key) == ("api_key", ApiKeyPlacement("header", "X-API-Key"))
+    assert len({keys.credentials["admin"], keys.credentials["reader"], keys.expired}) == 3
+    assert [e.label for e in basic.endpoints] == [e.label for e in keys.endpoints] == [e.label for e in demos["demo"].target.endpoints]
+
+
 # Lifecycle: names, stopping, silence.
 
 
@@ -727,7 +872,8 @@ def test_unknown_name_lists_embedded_targets() -> None:
 
     assert (
         str(excinfo.value)
-        == "No embedded target is called 'dmeo'; the embedded targets are 'demo', 'demo-broken'."
+        == "No embedded target is called 'dmeo'; the embedded targets are 'demo', 'demo-broken', "
+        "'demo-basic', 'demo-basic-broken', 'demo-apikey', 'demo-apikey-broken'."
     )
 
 

@@ -16,6 +16,7 @@ from test_checks import citable_requirements
 
 from conformance.cases import generate_cases, generated_cases
 from conformance.demo import RunningDemo, start_demo
+from conformance.variants import MALFORMED, WRONG
 
 pytest_plugins = ["pytester"]
 
@@ -36,11 +37,12 @@ def demo_reads() -> dict[str, tuple[str, str | None]]:
     from conformance.model import Endpoint, JwtSettings, Secret, Target
 
     # The demos issue JWTs, so their targets get the JWT variants too.
-    key = secrets.token_urlsafe(32)
+    # demo-broken also exposes the RSA public key its RS256 verifier trusts.
+    key, public_key = secrets.token_urlsafe(32), demo_jwt.new_public_pem().decode("ascii")
     tokens = {role: Secret(demo_jwt.issue(role, (), key, 0.0, 3600)) for role in ("admin", "reader")}
     model = Target(
         "demo-broken", "bearer", "http://127.0.0.1:1", (Endpoint("GET", "/x"),), tokens,
-        expired=Secret(demo_jwt.issue("admin", (), key, 0.0, -3600)), jwt=JwtSettings(Secret(key), demo_jwt.ALGORITHM),
+        expired=Secret(demo_jwt.issue("admin", (), key, 0.0, -3600)), jwt=JwtSettings(Secret(key), demo_jwt.ALGORITHM, public_key),
     )
     reads: dict[str, tuple[str, str | None]] = {}
     for case in generated_cases(model):
@@ -70,8 +72,10 @@ BAD_TOKEN = {case for case, (kind, _) in READS.items() if kind == "unknown"}
 EXPIRED = {case for case in BAD_TOKEN if case == "expired"}
 # What each of demo-broken's JWT mistakes lets through (see conformance/demo_jwt.py).
 JWT_ALG_NONE = {"wrong:alg-none"}
-JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char"}
+JWT_UNVERIFIED = {"wrong:bad-signature", "wrong:alg-none", "wrong:signature-stripped", "wrong:tampered-claims", "wrong:flipped-char", "wrong:hs-rs-confusion"}
 JWT_EXP_UNCHECKED = {"expired", "expired:exp-passed", "expired:not-yet-valid"}
+JWT_ISS_AUD_UNCHECKED = {"wrong:foreign-issuer", "wrong:wrong-audience"}
+JWT_CONFUSED = {"wrong:hs-rs-confusion"}
 GENERATED = {case for case, (kind, _) in READS.items() if kind == "generated"}
 # The control's credential with the scheme word respelled (RFC 9110 §11.1).
 SCHEME_CASE = {"valid:admin:lowercase-scheme", "valid:admin:uppercase-scheme"}
@@ -104,7 +108,51 @@ DEMO_BROKEN_FAILURES = {
     "GET /jwt/alg-none-accepted": JWT_ALG_NONE,
     "GET /jwt/signature-not-verified": JWT_UNVERIFIED,
     "GET /jwt/exp-not-checked": JWT_EXP_UNCHECKED,
+    "GET /jwt/iss-aud-not-checked": JWT_ISS_AUD_UNCHECKED,
+    "GET /jwt/alg-from-header": JWT_CONFUSED,
     "GET /case-sensitive-scheme": SCHEME_CASE,
+}
+
+# What demo-basic-broken refuses with 401: every refusal but the over-long
+# value, which the demo answers with 431 before reading it.
+BASIC_REFUSED = {
+    "missing",
+    "expired",
+    *(f"malformed:{v}" for v in MALFORMED["basic"] if v != "over-long"),
+    *(f"wrong:{v}" for v in WRONG["basic"])
+}
+# Values whose credentials `base64.b64decode(..., validate=True)` rejects.
+BASIC_BAD_BASE64 = {"malformed:bad-base64", "malformed:garbage", "malformed:trailing-comma", "malformed:comma-list", "malformed:duplicate-header"}
+# `Basic` with nothing after it, with and without the trailing space.
+BASIC_ALONE = {"malformed:empty", "malformed:scheme-only"}
+DEMO_BASIC_BROKEN_FAILURES = {
+    "GET /no-realm": BASIC_REFUSED | GENERATED,
+    "GET /latin-1-charset": BASIC_REFUSED | GENERATED,
+    "GET /no-challenge": BASIC_REFUSED | GENERATED,
+    "GET /unquoted-realm": BASIC_REFUSED | GENERATED,
+    "GET /latin-1-decoding": {"valid:reader"},
+    "GET /crash-on-bad-base64": BASIC_BAD_BASE64 | GENERATED,
+    "GET /empty-credentials-accepted": BASIC_ALONE,
+}
+
+# What demo-apikey-broken refuses with 401 (the over-long key gets 431), and
+# the requests that carry no X-API-Key at all.
+API_KEY_REFUSED = {
+    "missing",
+    "expired",
+    *(f"malformed:{v}" for v in MALFORMED["api_key"] if v != "over-long"),
+    *(f"wrong:{v}" for v in WRONG["api_key"])
+}
+NO_API_KEY = {"missing", "wrong:misplaced"}
+DEMO_APIKEY_BROKEN_FAILURES = {
+    "GET /no-challenge": API_KEY_REFUSED,
+    "GET /forbidden-when-missing": NO_API_KEY,
+    "GET /reader-refused": {"valid:reader"},
+}
+BROKEN_DEMO_FAILURES = {
+    "demo-broken": DEMO_BROKEN_FAILURES,
+    "demo-basic-broken": DEMO_BASIC_BROKEN_FAILURES,
+    "demo-apikey-broken": DEMO_APIKEY_BROKEN_FAILURES,
 }
 
 
@@ -131,6 +179,16 @@ def comparable(report: dict[str, Any]) -> dict[str, Any]:
     stripped = {k: v for k, v in report.items() if k not in ("started_at", "finished_at")}
     text = json.dumps(stripped, sort_keys=True)
     return json.loads(re.sub(r"127\.0\.0\.1:\d+", "127.0.0.1:PORT", text))
+
+
+def broken_findings(report: dict[str, Any]) -> dict[str, dict[str, dict[str, str]]]:
+    """Endpoint -> case -> every requirement the case broke, with its grade."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    for result in report["results"]:
+        broken = {f["requirement"]: f["grade"] for f in result["findings"] if not f["passed"]}
+        if broken:
+            found.setdefault(result["endpoint"], {})[result["id"]] = broken
+    return found
 
 
 @pytest.fixture
@@ -188,24 +246,29 @@ def test_help_lists_the_options(pytester: pytest.Pytester) -> None:
 # --- the demos --------------------------------------------------------------------
 
 
-def test_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester, demo: RunningDemo) -> None:
-    result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider")
+@pytest.mark.parametrize("name", ["demo", "demo-basic", "demo-apikey"])
+def test_conformant_demo_passes_every_case_and_writes_reports(pytester: pytest.Pytester, name: str) -> None:
+    result = pytester.runpytest(f"--target={name}", "-p", "no:cacheprovider")
 
-    # One test per case and per generated stream, and one that the target can be audited.
-    cases = generate_cases(demo.target) + generated_cases(demo.target)
-    result.assert_outcomes(passed=len(cases) + 1)
-    report = load_report(pytester.path / "reports", "demo")
+    # One test per case and per generated stream, and one that the target can be audited;
+    # API keys travel outside Authorization, so they get no generated stream to run.
+    running = start_demo(name)
+    running.stop()
+    cases = generate_cases(running.target) + generated_cases(running.target)
+    result.assert_outcomes(passed=len(cases) + 1, skipped=0 if generated_cases(running.target) else 1)
+    report = load_report(pytester.path / "reports", name)
     assert report["summary"]["verdict"] == "conformant"
     assert report["summary"]["fail"] == report["summary"]["error"] == 0
-    assert (pytester.path / "reports" / "demo.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
-    result.stdout.fnmatch_lines(["*auth-conformance reports:*demo.json*demo.html*"])
+    assert (pytester.path / "reports" / f"{name}.html").read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    result.stdout.fnmatch_lines([f"*auth-conformance reports:*{name}.json*{name}.html*"])
 
 
-def test_demo_broken_fails_exactly_the_planted_mistakes(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest("--target=demo-broken", "-p", "no:cacheprovider")
+@pytest.mark.parametrize("name", list(BROKEN_DEMO_FAILURES))
+def test_broken_demo_fails_exactly_the_planted_mistakes(pytester: pytest.Pytester, name: str) -> None:
+    result = pytester.runpytest(f"--target={name}", "-p", "no:cacheprovider")
 
-    report = load_report(pytester.path / "reports", "demo-broken")
-    assert outcomes(report, "fail") == DEMO_BROKEN_FAILURES
+    report = load_report(pytester.path / "reports", name)
+    assert outcomes(report, "fail") == BROKEN_DEMO_FAILURES[name]
     assert outcomes(report, "error") == {}
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
@@ -345,7 +408,7 @@ def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-broken*"])
+    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-apikey, demo-apikey-broken, demo-basic, demo-basic-broken, demo-broken"])
 
 
 def test_broken_yaml_is_a_usage_error_naming_the_line(pytester: pytest.Pytester) -> None:
@@ -457,23 +520,47 @@ DEMO_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
         **each({"wrong:bad-signature", "wrong:signature-stripped", "wrong:tampered-claims"}, {"R8725-VERIFY-ALL": "fail"}),
         **each(JWT_ALG_NONE, {"R8725-ALG-NONE": "fail"}),
         **each({"wrong:flipped-char"}, {"R6749-RS-VALIDATE": "fail"}),
+        **each(JWT_CONFUSED, {"R8725-ALG-CONFUSION": "fail"}),
     },
     "GET /jwt/exp-not-checked": {
         **each({"expired"}, {"R6750-TOKEN-LIFETIME": "fail"}),
         **each({"expired:exp-passed"}, {"R7519-EXP": "fail"}),
         **each({"expired:not-yet-valid"}, {"R7519-NBF": "fail"}),
     },
+    "GET /jwt/iss-aud-not-checked": {
+        **each({"wrong:foreign-issuer"}, {"R8725-ISS": "fail"}),
+        **each({"wrong:wrong-audience"}, {"R7519-AUD": "fail"}),
+    },
+    "GET /jwt/alg-from-header": each(JWT_CONFUSED, {"R8725-ALG-CONFUSION": "fail"}),
     "GET /case-sensitive-scheme": each(SCHEME_CASE, {"R9110-SCHEME-CASE": "fail"}),
 }
 
-# What a check can cite that demo-broken, a Bearer API with opaque tokens, does not break.
-NOT_PLANTED_PREFIXES = ("R7616-", "R7617-")  # Digest, Basic
+DEMO_BASIC_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
+    "GET /no-realm": each(BASIC_REFUSED, {"R7617-REALM": "fail"}),
+    "GET /latin-1-charset": each(BASIC_REFUSED, {"R7617-CHARSET": "fail"}),
+    "GET /no-challenge": each(BASIC_REFUSED, {"R9110-401-CHALLENGE": "fail"}),
+    "GET /unquoted-realm": each(BASIC_REFUSED, {"R9110-REALM-QUOTED": "fail"}),
+    "GET /latin-1-decoding": each({"valid:reader"}, {"R7617-UTF8": "fail"}),
+    "GET /crash-on-bad-base64": each(BASIC_BAD_BASE64, {"R9110-NO-5XX": "fail", "HYG-NO-STACK-TRACE": "warn"}),
+    "GET /empty-credentials-accepted": each(BASIC_ALONE, {"R7617-CREDS-FORMAT": "fail"}),
+}
+
+DEMO_APIKEY_BROKEN_FINDINGS: dict[str, dict[str, dict[str, str]]] = {
+    "GET /no-challenge": each(API_KEY_REFUSED, {"R9110-401-CHALLENGE": "fail"}),
+    "GET /forbidden-when-missing": each(NO_API_KEY, {"R9110-401-ON-FAILURE": "fail"}),
+    "GET /reader-refused": each({"valid:reader"}, {"R9110-401-MEANS-REFUSED": "fail"}),
+    "GET /admin/401-for-reader": each({"unprivileged:reader"}, {"R9110-403-INADEQUATE": "info"}),
+}
+
+BROKEN_DEMO_FINDINGS = {
+    "demo-broken": DEMO_BROKEN_FINDINGS,
+    "demo-basic-broken": DEMO_BASIC_BROKEN_FINDINGS,
+    "demo-apikey-broken": DEMO_APIKEY_BROKEN_FINDINGS,
+}
+
+# What a check can cite that no broken demo breaks.
+NOT_PLANTED_PREFIXES = ("R7616-",)  # Digest
 NOT_PLANTED = {
-    "R7519-AUD": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
-    "R8725-ISS": "demo-broken plants the three classic JWT mistakes; unit-tested in test_checks.py",
-    "R8725-ALG-CONFUSION": "the demos sign with HS256, which has no public key to confuse",
-    "R9110-401-MEANS-REFUSED": "cited for API-key targets only",
-    "R9110-403-INADEQUATE": "cited for non-Bearer targets only",
     "R6750-HDR-SUPPORT": "a refused control makes the endpoint's other cases errors; unit-tested in test_checks.py",
     "R9110-403-SEMANTICS": "no common API answers an unprivileged token with another 4xx; unit-tested in test_checks.py",
     "R9110-FIELD-TOO-LARGE": "http.server answers the 64 KiB line with 431 before the app sees it",
@@ -484,34 +571,35 @@ NOT_PLANTED = {
 PASS_ONLY = {"R9110-400-SYNTAX", "R9110-404-HIDE"}
 
 
-def test_demo_broken_reports_each_mistake_under_its_requirements(pytester: pytest.Pytester) -> None:
-    pytester.runpytest("--target=demo-broken", "-k", "not generated", "-p", "no:cacheprovider")
+@pytest.mark.parametrize("name", list(BROKEN_DEMO_FINDINGS))
+def test_broken_demo_reports_each_mistake_under_its_requirements(pytester: pytest.Pytester, name: str) -> None:
+    pytester.runpytest(f"--target={name}", "-k", "not generated", "-p", "no:cacheprovider")
 
-    # Every case breaks exactly the requirements of its planted mistake, at their grades...
+    # Every case breaks exactly the requirements of its planted mistake, at their grades.
+    report = load_report(pytester.path / "reports", name)
+    assert broken_findings(report) == BROKEN_DEMO_FINDINGS[name]
+
+
+def test_rules_that_only_pass_are_seen_passing(pytester: pytest.Pytester) -> None:
+    pytester.runpytest("--target=demo-broken", "-k", "items or hidden", "-p", "no:cacheprovider")
+
     report = load_report(pytester.path / "reports", "demo-broken")
-    found: dict[str, dict[str, dict[str, str]]] = {}
-    passed: set[tuple[str, str, str]] = set()
-    for result in report["results"]:
-        broken = {f["requirement"]: f["grade"] for f in result["findings"] if not f["passed"]}
-        if broken:
-            found.setdefault(result["endpoint"], {})[result["id"]] = broken
-        passed |= {(result["endpoint"], result["id"], f["requirement"]) for f in result["findings"] if f["passed"]}
-    assert found == DEMO_BROKEN_FINDINGS
-
-    # ...and the rules that only ever pass are seen passing.
+    passed = {(r["endpoint"], r["id"], f["requirement"]) for r in report["results"] for f in r["findings"] if f["passed"]}
     assert ("GET /admin/hidden", "unprivileged:reader", "R9110-404-HIDE") in passed
     assert {("GET /items", case, "R9110-400-SYNTAX") for case in BAD_REQUEST} <= passed
 
 
-def test_failing_cases_are_those_with_a_failing_finding() -> None:
-    # The two tables of demo-broken agree; only the generated stream is in one of them.
-    failing = {endpoint: {case for case, found in cases.items() if "fail" in found.values()} for endpoint, cases in DEMO_BROKEN_FINDINGS.items()}
+@pytest.mark.parametrize("name", list(BROKEN_DEMO_FINDINGS))
+def test_failing_cases_are_those_with_a_failing_finding(name: str) -> None:
+    # The two tables of each broken demo agree; only the generated stream is in one of them.
+    findings, failures = BROKEN_DEMO_FINDINGS[name], BROKEN_DEMO_FAILURES[name]
+    failing = {endpoint: {case for case, found in cases.items() if "fail" in found.values()} for endpoint, cases in findings.items()}
 
-    assert {endpoint: cases for endpoint, cases in failing.items() if cases} == {endpoint: cases - GENERATED for endpoint, cases in DEMO_BROKEN_FAILURES.items()}
+    assert {endpoint: cases for endpoint, cases in failing.items() if cases} == {endpoint: cases - GENERATED for endpoint, cases in failures.items()}
 
 
-def test_demo_broken_breaks_every_rule_a_bearer_api_can() -> None:
-    broken = {requirement for cases in DEMO_BROKEN_FINDINGS.values() for found in cases.values() for requirement in found}
+def test_broken_demos_break_every_rule_an_api_can() -> None:
+    broken = {requirement for table in BROKEN_DEMO_FINDINGS.values() for cases in table.values() for found in cases.values() for requirement in found}
     not_planted = {r for r in citable_requirements() if r.startswith(NOT_PLANTED_PREFIXES)} | set(NOT_PLANTED)
 
     assert citable_requirements() - not_planted - PASS_ONLY == broken

@@ -683,7 +683,8 @@ TARGET_PROBLEMS: list[tuple[str, str, dict[str, str], str]] = [
         "embedded-misspelt",
         "targets:\n  api:\n    embedded: dmeo\n",
         {},
-        "targets.yaml:3: targets.api.embedded: 'dmeo' is not one of demo, demo-broken (did you mean 'demo'?)",
+        "targets.yaml:3: targets.api.embedded: 'dmeo' is not one of demo, demo-broken, demo-basic, "
+        "demo-basic-broken, demo-apikey, demo-apikey-broken (did you mean 'demo'?)",
     ),
     (
         "embedded-with-api-keys",
