@@ -245,6 +245,39 @@ def test_report_dir_option_moves_reports(pytester: pytest.Pytester) -> None:
     assert sorted(p.name for p in (pytester.path / "out" / "audit").iterdir()) == ["demo.html", "demo.json"]
 
 
+def test_report_dir_that_is_a_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    # Given a file where the report directory should be
+    pytester.makefile("", audit="not a directory")
+
+    result = pytester.runpytest("--target=demo", "--conformance-report-dir=audit", "-p", "no:cacheprovider")
+
+    # Then pytest stops before the audit with one line, and no traceback
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--conformance-report-dir={pytester.path / 'audit'}: is a file, not a directory; point it at a directory"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_report_dir_under_a_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile("", audit="not a directory")
+
+    result = pytester.runpytest("--target=demo", "--conformance-report-dir=audit/reports", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--conformance-report-dir=*reports: cannot be created, {pytester.path / 'audit'} is a file"])
+
+
+def test_report_write_failure_keeps_the_summary(pytester: pytest.Pytester) -> None:
+    # Given a conftest that puts a file in the reports' way after the start-up check
+    pytester.makeconftest("def pytest_collection_finish(session):\n    open('reports', 'w').close()\n")
+
+    result = pytester.runpytest("--target=demo", "-k", "malformed:garbage", "-p", "no:cacheprovider")
+
+    # Then the run ends normally, says why there are no reports, and shows pytest's summary
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["auth-conformance: could not write the reports to *reports: *", "*5 passed*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
 # --- targets of one's own ---------------------------------------------------------
 
 
@@ -333,10 +366,24 @@ targets:
 
 
 def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", targets="targets:\n  api: {embedded: demo}\n")
+
     result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-broken*"])
+    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: api, demo, demo-broken*"])
+
+
+def test_unknown_target_without_targets_file_says_it_is_missing(pytester: pytest.Pytester) -> None:
+    # Given a folder with no targets.yaml
+    result = pytester.runpytest("--target=myapi", "-p", "no:cacheprovider")
+
+    # Then the error says the file is missing, not that it lacks the target
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        f"*--target=myapi: no such target: {pytester.path / 'targets.yaml'} does not exist, so the only targets are "
+        "the embedded demo, demo-broken; create that file, or point --targets-file at one"
+    ])
 
 
 def test_broken_yaml_is_a_usage_error_naming_the_line(pytester: pytest.Pytester) -> None:
