@@ -35,7 +35,16 @@ class TargetStartError(ConformanceError):
 
 
 class TransportError(ConformanceError):
-    """A request got no HTTP answer, so the case cannot be judged."""
+    """A request got no HTTP answer, so the case cannot be judged.
+
+    ``dropped`` is true when the server closed or reset the connection
+    instead of answering, which is the one failure a check may grade (a
+    server may drop a request whose header is too large, RFC 9110 §5.4).
+    """
+
+    def __init__(self, message: str, *, dropped: bool = False) -> None:
+        super().__init__(message)
+        self.dropped = dropped
 
 
 class CredentialError(ConformanceError):
