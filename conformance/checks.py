@@ -35,6 +35,9 @@ _GENERATED = frozenset({GENERATED_VARIANT, INVALID_FIELD_VARIANT})
 
 # Malformed variants that may be refused as too large (RFC 9110 §5.4).
 _LARGE_VARIANTS = frozenset({"over-long", *_GENERATED})
+# RFC 9110 §5.4 names no limit; 8 KiB is the smallest common one (nginx's
+# default buffer), so only a value above it may be dropped without an answer.
+LARGE_FIELD_BYTES = 8 * 1024
 # Requests an HTTP server may refuse as a whole before any resource sees them.
 _HEAD_REJECTED_VARIANTS = frozenset({"duplicate-header", *_LARGE_VARIANTS})
 
@@ -85,14 +88,17 @@ def judge(
     return _verdict(findings, strict=strict)
 
 
-def judge_no_answer(target: Target, case: Case, reason: str) -> Verdict | None:
+def judge_no_answer(target: Target, case: Case, reason: str, *, dropped: bool, large: bool = False) -> Verdict | None:
     """Judge a probe that got no HTTP answer, where the catalogue allows that.
 
-    A dropped connection on an over-long header is only a warning
-    (R9110-FIELD-TOO-LARGE); every other unanswered probe cannot be judged,
+    A dropped connection (``dropped``: closed or reset, not a timeout) in
+    answer to a really large header is only a warning (R9110-FIELD-TOO-LARGE):
+    the over-long variant, or a generated value the caller found ``large``
+    (above LARGE_FIELD_BYTES). Every other unanswered probe cannot be judged,
     which the caller reports as an error (returns None).
     """
-    if case.kind == "malformed" and case.variant in _LARGE_VARIANTS:
+    too_large = case.variant == "over-long" or (case.variant in _GENERATED and large)
+    if case.kind == "malformed" and dropped and too_large:
         message = f"the server dropped the connection instead of answering a 4xx ({reason})"
         return _verdict([_apply_waiver(target, finding("R9110-FIELD-TOO-LARGE", False, message, "warn"))])
     return None

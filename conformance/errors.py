@@ -6,6 +6,7 @@ The tree::
     ├── TargetsFileError             targets.yaml cannot be read or does not fit the schema
     ├── TargetStartError             an embedded target could not be started
     ├── TransportError               a request got no HTTP answer (refused, timeout, reset)
+    ├── NotJudgedError               a generated example got no answer the catalogue can grade
     └── CredentialError              a role's login or token request failed
 
     AssertionError
@@ -45,6 +46,14 @@ class TransportError(ConformanceError):
     def __init__(self, message: str, *, dropped: bool = False) -> None:
         super().__init__(message)
         self.dropped = dropped
+
+
+class NotJudgedError(ConformanceError):
+    """The hypothesis stream met an example it cannot judge, and stopped there.
+
+    It is raised in the test's call, so pytest counts a failed test; the
+    report records it as an error, never as a pass or a failure of the API.
+    """
 
 
 class CredentialError(ConformanceError):

@@ -27,6 +27,7 @@ from .errors import (
     ConformanceFailure,
     ControlFailed,
     CredentialError,
+    NotJudgedError,
     TargetsFileError,
     TransportError,
 )
@@ -359,7 +360,7 @@ def auth_evidence(request: pytest.FixtureRequest, auth_audit: Audit, auth_case: 
         # from None: the message says it all, pytest need not show the chain.
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     except TransportError as exc:
-        verdict = judge_no_answer(target, auth_case, str(exc))
+        verdict = judge_no_answer(target, auth_case, str(exc), dropped=exc.dropped)
         if verdict is None:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
         evidence = Evidence(target, auth_case, None, None, verdict, auth_audit.obtained(target))
@@ -457,13 +458,15 @@ class ReportRecorder:
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
+        not_judged = call.excinfo is not None and isinstance(call.excinfo.value, NotJudgedError)
+        if call.excinfo is not None and isinstance(call.excinfo.value, (ConformanceFailure, NotJudgedError)):
             # The message says all there is to say; the suite's own frames do not help.
             report.longrepr = str(call.excinfo.value)
         evidence = item.stash.get(_EVIDENCE_KEY, None)
         if evidence is None or report.when == "teardown" or (report.when == "setup" and report.passed):
             return report
-        outcome = {"passed": "pass", "failed": "fail" if report.when == "call" else "error", "skipped": "skip"}[report.outcome]
+        failed = "fail" if report.when == "call" and not not_judged else "error"
+        outcome = {"passed": "pass", "failed": failed, "skipped": "skip"}[report.outcome]
         message = _short_message(report) if outcome != "pass" else None
         record = case_record(evidence, outcome, message, report.nodeid)  # type: ignore[arg-type]
         record["position"] = _position(self.audit, evidence)

@@ -320,14 +320,34 @@ def test_short_control_body_inside_a_refusal_is_no_leak() -> None:
 
 
 def test_dropped_connection_on_over_long_header_is_a_warning() -> None:
-    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "over-long"), "connection reset")
+    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "over-long"), "connection reset", dropped=True)
 
     assert verdict is not None and verdict.outcome == "pass"
     assert [f.requirement for f in verdict.warnings] == ["R9110-FIELD-TOO-LARGE"]
 
 
-def test_other_unanswered_probes_cannot_be_judged() -> None:
-    assert judge_no_answer(make_target(), Case("t", ITEMS, "missing"), "connection refused") is None
+@pytest.mark.parametrize(
+    ("kind", "variant", "dropped", "large"),
+    [
+        ("missing", None, False, False),
+        ("malformed", "over-long", False, True),
+        ("malformed", "generated", True, False),
+        ("malformed", "invalid-field", True, False),
+        ("malformed", "generated", False, True),
+        ("malformed", "garbage", True, True),
+    ],
+    ids=["refused", "over-long-timeout", "generated-small-dropped", "control-char-dropped", "generated-large-timeout", "other-variant-dropped"],
+)
+def test_other_unanswered_probes_cannot_be_judged(kind: str, variant: str | None, dropped: bool, large: bool) -> None:
+    case = Case("t", ITEMS, kind, variant)  # type: ignore[arg-type]
+
+    assert judge_no_answer(make_target(), case, "no answer", dropped=dropped, large=large) is None
+
+
+def test_dropped_connection_on_large_generated_value_is_a_warning() -> None:
+    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "generated"), "reset", dropped=True, large=True)
+
+    assert verdict is not None and [f.requirement for f in verdict.warnings] == ["R9110-FIELD-TOO-LARGE"]
 
 
 def test_every_cited_requirement_is_in_the_catalogue() -> None:

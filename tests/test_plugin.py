@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -333,6 +335,90 @@ def test_unreachable_target_is_an_error_never_a_pass(pytester: pytest.Pytester) 
     assert report["summary"]["pass"] == 0
     assert report["summary"]["verdict"] != "conformant"
     result.stdout.fnmatch_lines(["*connection refused; the case could not be judged*"])
+
+
+OK_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+# What a raw API does with one request: bytes to send then close, b"" to
+# close at once, None to hold the connection open without a word.
+RawRespond = Callable[[bytes], "bytes | None"]
+
+
+@pytest.fixture
+def raw_api() -> Iterator[Callable[[RawRespond], str]]:
+    """Start raw socket APIs on free ports; each answers as told and returns its base URL."""
+    sockets: list[socket.socket] = []
+
+    def start(respond: RawRespond) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        sockets.append(listener)
+
+        def handle(connection: socket.socket) -> None:
+            request = b""
+            try:
+                while b"\r\n\r\n" not in request and (chunk := connection.recv(65536)):
+                    request += chunk
+                answer = respond(request)
+                if answer is None:
+                    sockets.append(connection)
+                    return
+                connection.sendall(answer)
+            except OSError:
+                pass  # the client gave up first
+            connection.close()
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return  # the listener was shut down
+                # One thread a connection, so that a held one blocks no other.
+                threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for sock in sockets:
+        # shutdown() wakes a thread blocked in accept(); close() alone leaves
+        # the port listening until the process ends.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+
+def raw_targets(base_url: str) -> str:
+    """The external target at ``base_url``, its admin token 'x' * 20."""
+    return external_demo_targets(base_url, admin="x" * 20).replace("${DEMO_READER}", "y" * 20).replace("${DEMO_EXPIRED}", "z" * 20)
+
+
+def test_timeout_on_over_long_credential_is_an_error(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that never answers an over-long Authorization value
+    base_url = raw_api(lambda request: None if len(request) > 8 * 1024 else OK_ANSWER)
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and over-long", "--conformance-timeout=0.5", "-p", "no:cacheprovider")
+
+    # Then the case could not be judged: an error, never a pass with a warning
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no answer within 0.5 s; the case could not be judged*"])
+    [record] = load_report(pytester.path / "reports", "external")["results"]
+    assert (record["id"], record["outcome"]) == ("malformed:over-long", "error")
+
+
+def test_unanswered_generated_value_is_an_error(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that answers its valid token and drops every other request
+    base_url = raw_api(lambda request: OK_ANSWER if b"Bearer " + b"x" * 20 + b"\r\n" in request else b"")
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and generated", "-p", "no:cacheprovider")
+
+    # Then the stream stops with an error naming why, and the report says error
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the server closed the connection without answering; the case could not be judged*"])
+    [record] = load_report(pytester.path / "reports", "external")["results"]
+    assert (record["id"], record["outcome"]) == ("malformed:generated", "error")
+    assert record["message"].startswith(f"GET {base_url}/items: the server closed the connection without answering")
 
 
 def test_broken_target_is_reported_while_others_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
