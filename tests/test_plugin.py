@@ -421,6 +421,20 @@ def test_unanswered_generated_value_is_an_error(pytester: pytest.Pytester, raw_a
     assert record["message"].startswith(f"GET {base_url}/items: the server closed the connection without answering")
 
 
+def test_status_outside_the_valid_range_is_named_as_such(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that answers its valid token and sends status 999 to a request without one
+    invalid = b"HTTP/1.1 999 WHAT\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+    base_url = raw_api(lambda request: OK_ANSWER if b"Bearer " + b"x" * 20 + b"\r\n" in request else invalid)
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and missing", "-p", "no:cacheprovider")
+
+    # Then the failure says the code is invalid, and does not call it a 5xx
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*R9110-401-ON-FAILURE*999 WHAT: not an HTTP status code (RFC 9110 §15 allows 100 to 599)*"])
+    assert "R9110-NO-5XX" not in result.stdout.str()
+
+
 def test_broken_target_is_reported_while_others_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("UNSET_TOKEN", raising=False)
     pytester.makefile(
