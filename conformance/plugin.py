@@ -514,8 +514,21 @@ class ReportRecorder:
             "tool": {"name": "pytest-auth-conformance", "version": _version()},
             "problems": self.problems.get(name, []),
             "endpoints": endpoints,
+            "cases": self._case_count(name),
             "results": records,
         }
+
+    def _case_count(self, name: str) -> int:
+        """How many cases the target has, run or not: from its data, so every process agrees.
+
+        Under xdist the controller collected nothing, so an embedded target
+        may be started here just to be counted.
+        """
+        resolved = self.audit.resolve(name)
+        if isinstance(resolved, BrokenTarget):
+            return 0
+        generated = generated_cases(resolved) if self.config.stash[STREAM_KEY].examples > 0 else []
+        return len(generate_cases(resolved)) + len(generated)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
@@ -534,7 +547,9 @@ class ReportRecorder:
             counts = {o: sum(r["outcome"] == o for r in records) for o in ("pass", "fail", "error", "skip")}
             summary = ", ".join(f"{n} {o}" for o, n in counts.items())
             broken = f"; cannot be audited: {'; '.join(self.problems[name])}" if self.problems.get(name) else ""
-            terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}")
+            cases = self._case_count(name)
+            partial = f"; partial run, {cases - len(records)} of {cases} cases not run" if len(records) < cases else ""
+            terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}{partial}")
         stream = self.config.stash[STREAM_KEY]
         if any(r["id"] == "malformed:generated" for records in self.records.values() for r in records):
             terminalreporter.write_line(

@@ -241,6 +241,28 @@ def test_k_selects_case_kinds(pytester: pytest.Pytester) -> None:
     assert ids == {"malformed:garbage"}
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_partial_run_is_reported_as_partial(pytester: pytest.Pytester, demo: RunningDemo, workers: tuple[str, ...]) -> None:
+    # Given a run of one case out of the demo's many
+    result = pytester.runpytest("--target=demo", "-k", "DELETE and unprivileged", "-p", "no:cacheprovider", *workers)
+
+    # Then neither report claims the API conformant, and both say how many cases were left out
+    cases = len(generate_cases(demo.target) + generated_cases(demo.target))
+    summary = load_report(pytester.path / "reports", "demo")["summary"]
+    assert (summary["total"], summary["cases"], summary["not_run"], summary["verdict"]) == (1, cases, cases - 1, "partial")
+    html = (pytester.path / "reports" / "demo.html").read_text(encoding="utf-8")
+    assert "Partial run" in html and ">Conformant<" not in html
+    result.stdout.fnmatch_lines([f"auth-conformance demo: 1 pass, 0 fail, 0 error, 0 skip; partial run, {cases - 1} of {cases} cases not run"])
+
+
+def test_whole_run_is_not_partial(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider", "-x", "--conformance-examples=0")
+
+    summary = load_report(pytester.path / "reports", "demo")["summary"]
+    assert (summary["not_run"], summary["verdict"]) == (0, "conformant")
+    assert "partial run" not in result.stdout.str()
+
+
 def test_report_dir_option_moves_reports(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--target=demo", "-k", "missing", "--conformance-report-dir=out/audit", "-p", "no:cacheprovider")
 
