@@ -223,8 +223,11 @@ class Transport:
             body = response.raw.read(self.max_body + 1, decode_content=True) or b""
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             # urllib3's own errors (a reset mid-body) reach us unwrapped from raw.read.
+            # A server that refuses a large header often resets the connection
+            # while the client still sends it: the answer is lost, a drop.
             response.close()
-            raise TransportError(f"reading the body failed ({type(exc).__name__})") from exc
+            reason, dropped = _failure_reason(exc)
+            raise TransportError(f"reading the body failed: {reason}", dropped=dropped) from exc
 
         truncated = len(body) > self.max_body
         if truncated:
@@ -278,6 +281,7 @@ _STALE_CONNECTION_REASONS = frozenset({_RESET, _CLOSED})
 _CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str, bool], ...] = (
     (http.client.RemoteDisconnected, _CLOSED, True),
     ((ConnectionResetError, BrokenPipeError), _RESET, True),
+    (TimeoutError, "no answer in time", False),
     (ConnectionRefusedError, "connection refused", False),
     (socket.gaierror, "the host name does not resolve", False),
     (ssl.SSLCertVerificationError, "the TLS certificate was not trusted", False),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 
@@ -234,3 +235,28 @@ def test_timeout_is_no_dropped_connection() -> None:
 
     assert "no answer within 0.3 s" in str(caught.value)
     assert caught.value.dropped is False
+
+
+def test_reset_while_reading_the_body_is_a_dropped_connection(transport: Transport) -> None:
+    # Given a server that sends a status line, then resets the connection
+    # mid-body, as some do on a header too large to read
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_then_reset() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 431 Too Large\r\nContent-Length: 1000\r\n\r\npartial")
+        # SO_LINGER with a zero timeout makes close() send RST, not FIN.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+
+    thread = threading.Thread(target=answer_then_reset, daemon=True)
+    thread.start()
+
+    with pytest.raises(TransportError) as caught:
+        transport.send(Probe("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/p"))
+    thread.join(timeout=5)
+    listener.close()
+
+    assert str(caught.value) == "reading the body failed: connection reset by the server"
+    assert caught.value.dropped is True
