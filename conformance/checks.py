@@ -35,6 +35,9 @@ _GENERATED = frozenset({GENERATED_VARIANT, INVALID_FIELD_VARIANT})
 
 # Malformed variants that may be refused as too large (RFC 9110 §5.4).
 _LARGE_VARIANTS = frozenset({"over-long", *_GENERATED})
+# RFC 9110 §5.4 names no limit; 8 KiB is the smallest common one (nginx's
+# default buffer), so only a value above it may be dropped without an answer.
+LARGE_FIELD_BYTES = 8 * 1024
 # Requests an HTTP server may refuse as a whole before any resource sees them.
 _HEAD_REJECTED_VARIANTS = frozenset({"duplicate-header", *_LARGE_VARIANTS})
 
@@ -85,14 +88,17 @@ def judge(
     return _verdict(findings, strict=strict)
 
 
-def judge_no_answer(target: Target, case: Case, reason: str) -> Verdict | None:
+def judge_no_answer(target: Target, case: Case, reason: str, *, dropped: bool, large: bool = False) -> Verdict | None:
     """Judge a probe that got no HTTP answer, where the catalogue allows that.
 
-    A dropped connection on an over-long header is only a warning
-    (R9110-FIELD-TOO-LARGE); every other unanswered probe cannot be judged,
+    A dropped connection (``dropped``: closed or reset, not a timeout) in
+    answer to a really large header is only a warning (R9110-FIELD-TOO-LARGE):
+    the over-long variant, or a generated value the caller found ``large``
+    (above LARGE_FIELD_BYTES). Every other unanswered probe cannot be judged,
     which the caller reports as an error (returns None).
     """
-    if case.kind == "malformed" and case.variant in _LARGE_VARIANTS:
+    too_large = case.variant == "over-long" or (case.variant in _GENERATED and large)
+    if case.kind == "malformed" and dropped and too_large:
         message = f"the server dropped the connection instead of answering a 4xx ({reason})"
         return _verdict([_apply_waiver(target, finding("R9110-FIELD-TOO-LARGE", False, message, "warn"))])
     return None
@@ -147,7 +153,8 @@ def _check_control(target: Target, case: Case, exchange: Exchange) -> Iterable[F
     if 200 <= exchange.status < 300:
         yield finding(requirement_id, True, f"{what} got {exchange.status}")
     else:
-        yield finding(requirement_id, False, f"{what} got {_status(exchange)} instead of a 2xx", "fail")
+        invalid = "" if 100 <= exchange.status <= 599 else " (not an HTTP status code: RFC 9110 §15 allows 100 to 599)"
+        yield finding(requirement_id, False, f"{what} got {_status(exchange)}{invalid} instead of a 2xx", "fail")
 
 
 def _non_ascii_basic(target: Target, case: Case) -> bool:
@@ -160,7 +167,9 @@ def _non_ascii_basic(target: Target, case: Case) -> bool:
 def _check_status(target: Target, case: Case, exchange: Exchange, parsed: ParseResult) -> Iterable[Finding]:
     """The status code is the one the case's kind calls for."""
     status = exchange.status
-    if 200 <= status < 300:
+    if not 100 <= status <= 599:
+        yield _invalid_status(case, exchange)
+    elif 200 <= status < 300:
         yield _accepted(target, case, exchange)
     elif 300 <= status < 400:
         yield finding(
@@ -181,6 +190,23 @@ def _check_status(target: Target, case: Case, exchange: Exchange, parsed: ParseR
         yield from _check_unprivileged_status(target, exchange)
     else:
         yield from _check_refusal_status(target, case, exchange, parsed)
+
+
+def _invalid_status(case: Case, exchange: Exchange) -> Finding:
+    """A status code outside 100-599, which RFC 9110 §15 says is invalid.
+
+    The catalogue has no requirement for the status syntax itself, so the
+    finding cites the one that names the status that was due, and says so.
+    """
+    due, requirement_id = ("403", "R9110-403-SEMANTICS") if case.kind == "unprivileged" else ("401", "R9110-401-ON-FAILURE")
+    return finding(
+        requirement_id,
+        False,
+        f"{_status(exchange)}: not an HTTP status code (RFC 9110 §15 allows 100 to 599), so no client can read "
+        f"it as the {due} that is due; cited under {requirement_id}, the requirement for that {due}",
+        # Worse than a wrong but valid status, which a client can still act on.
+        "fail",
+    )
 
 
 def _accepted(target: Target, case: Case, exchange: Exchange) -> Finding:
@@ -424,7 +450,7 @@ def _check_bearer_challenge(case: Case, exchange: Exchange, challenge: Challenge
     elif exchange.status == 401 and error == "invalid_request":
         yield finding("R6750-ERR-INVALID-REQUEST", False, "error=\"invalid_request\" goes with 400, not 401")
     elif case.kind in ("wrong", "expired") and error != "invalid_token":
-        yield finding("R6750-ERR-INVALID-TOKEN", False, f"a {case.kind} token calls for error=\"invalid_token\", got {error!r}")
+        yield finding("R6750-ERR-INVALID-TOKEN", False, f"{_article(case.kind)} {case.kind} token calls for error=\"invalid_token\", got {error!r}")
 
 
 def _check_bearer_charset(challenge: Challenge) -> Iterable[Finding]:
@@ -472,6 +498,11 @@ def _check_no_stack_trace(exchange: Exchange) -> Iterable[Finding]:
             f"the {_status(exchange)} body holds a {evidence.language} stack trace ({evidence.line!r}), "
             "which shows the server's code, libraries and file layout",
         )
+
+
+def _article(word: str) -> str:
+    # Case kinds are plain English words; only "expired" starts with a vowel sound.
+    return "an" if word[:1] in "aeiou" else "a"
 
 
 def _status(exchange: Exchange) -> str:

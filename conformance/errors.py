@@ -6,6 +6,7 @@ The tree::
     ├── TargetsFileError             targets.yaml cannot be read or does not fit the schema
     ├── TargetStartError             an embedded target could not be started
     ├── TransportError               a request got no HTTP answer (refused, timeout, reset)
+    ├── NotJudgedError               a generated example got no answer the catalogue can grade
     └── CredentialError              a role's login or token request failed
 
     AssertionError
@@ -35,7 +36,24 @@ class TargetStartError(ConformanceError):
 
 
 class TransportError(ConformanceError):
-    """A request got no HTTP answer, so the case cannot be judged."""
+    """A request got no HTTP answer, so the case cannot be judged.
+
+    ``dropped`` is true when the server closed or reset the connection
+    instead of answering, which is the one failure a check may grade (a
+    server may drop a request whose header is too large, RFC 9110 §5.4).
+    """
+
+    def __init__(self, message: str, *, dropped: bool = False) -> None:
+        super().__init__(message)
+        self.dropped = dropped
+
+
+class NotJudgedError(ConformanceError):
+    """The hypothesis stream met an example it cannot judge, and stopped there.
+
+    It is raised in the test's call, so pytest counts a failed test; the
+    report records it as an error, never as a pass or a failure of the API.
+    """
 
 
 class CredentialError(ConformanceError):

@@ -15,6 +15,8 @@ bytes, drawn from:
 No example holds a real credential. Every example is judged by the checks of
 the ``malformed`` cases; the first that fails is shrunk by hypothesis to the
 smallest value that still fails, and that value is what the report shows.
+An example that gets no answer the checks can grade (a timeout, or a dropped
+connection on a value of 8 KiB or less) stops the stream with an error.
 Examples are drawn from a seed the run prints, so ``--hypothesis-seed``
 repeats a run. Shrinking sends more requests than ``max_examples`` (at most
 a few hundred, and only after a failure).
@@ -29,8 +31,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis import strategies as st
 
-from .checks import INVALID_FIELD_VARIANT, judge, judge_no_answer
-from .errors import ConformanceFailure, TransportError
+from .checks import INVALID_FIELD_VARIANT, LARGE_FIELD_BYTES, judge, judge_no_answer
+from .errors import ConformanceFailure, NotJudgedError, TransportError
 from .model import Case, Finding, Probe, Target, Verdict
 from .results import Evidence, failure_message
 from .transport import Transport
@@ -56,6 +58,11 @@ class Generated:
     def invalid_field(self) -> bool:
         """Tell whether a value holds a control character, which no field value may (RFC 9110 §5.5)."""
         return any(byte in _CONTROL_SET for value in self.values for byte in value)
+
+    @property
+    def large(self) -> bool:
+        """Tell whether the lines are larger than a server may refuse to read (RFC 9110 §5.4)."""
+        return sum(len(value) for value in self.values) > LARGE_FIELD_BYTES
 
     def show(self) -> str:
         """The value(s) as a report shows them: Python bytes literals, one per line sent."""
@@ -112,9 +119,16 @@ class Fuzzer:
     control_body: bytes | None = None
 
     def run(self) -> None:
-        """Send the stream; raise ConformanceFailure for the smallest failing example."""
+        """Send the stream; raise ConformanceFailure for the smallest failing example.
+
+        Raises NotJudgedError, after sending nothing more, at the first example
+        that got no answer the catalogue can grade: each further one could
+        wait out the whole timeout too.
+        """
         warnings: dict[tuple[str, str], Finding] = {}
         last: list[Evidence] = []
+        failing: list[bool] = []
+        unjudged: list[NotJudgedError] = []
 
         @hypothesis_seed(self.seed)
         @settings(
@@ -128,16 +142,28 @@ class Fuzzer:
         )
         @given(authorization_values(_scheme_word(self.target)))
         def example(generated: Generated) -> None:
-            evidence = self.judge(generated)
+            if unjudged and not failing:
+                return  # hypothesis cannot be stopped mid-stream; it draws on, nothing is sent
+            try:
+                evidence = self.judge(generated)
+            except NotJudgedError as exc:
+                # While hypothesis shrinks a failure, an unanswered smaller
+                # value just does not fail; the failure found is reported.
+                if not failing:
+                    unjudged.append(exc)
+                return
             last[:] = [evidence]
             self.record(evidence)
             assert evidence.verdict is not None
             if evidence.verdict.outcome != "pass":
+                failing.append(True)
                 raise ConformanceFailure(failure_message(evidence) + self._repeat_hint())
             for item in evidence.verdict.warnings:
                 warnings.setdefault((item.requirement, item.message), item)
 
         example()
+        if unjudged:
+            raise unjudged[0]
         if last:
             # The record of a passing stream keeps every warning it met.
             final = last[0]
@@ -146,7 +172,11 @@ class Fuzzer:
             self.record(replace(final, verdict=Verdict("pass", findings)))
 
     def judge(self, generated: Generated) -> Evidence:
-        """Send one example and judge the answer as a malformed case."""
+        """Send one example and judge the answer as a malformed case.
+
+        Raises NotJudgedError when no answer came that the catalogue grades
+        (see ``judge_no_answer``), after recording the example.
+        """
         url = self.target.base_url + self.case.endpoint.path
         probe = Probe(
             self.case.endpoint.method,
@@ -157,8 +187,14 @@ class Fuzzer:
         try:
             exchange = self.transport.send(probe)
         except TransportError as exc:
-            verdict = judge_no_answer(self.target, self.case, str(exc))
-            assert verdict is not None, "a generated case always has a verdict"
+            verdict = judge_no_answer(self.target, self.case, str(exc), dropped=exc.dropped, large=generated.large)
+            if verdict is None:
+                self.record(Evidence(self.target, self.case, probe, None, generated=generated.show()))
+                raise NotJudgedError(
+                    f"{exc}\n  sent:     {probe.sent}: {generated.show()}\n"
+                    f"  only a dropped connection in answer to a value over {LARGE_FIELD_BYTES // 1024} KiB "
+                    "is graded (R9110-FIELD-TOO-LARGE); the stream stopped at this example" + self._repeat_hint(shrunk=False)
+                ) from exc
             return Evidence(self.target, self.case, probe, None, verdict, generated=generated.show())
 
         # The record keeps the case's own ID; only the verdict's rules change.
@@ -166,8 +202,9 @@ class Fuzzer:
         verdict = judge(self.target, judged, exchange, control_body=self.control_body, strict=self.strict)
         return Evidence(self.target, self.case, probe, exchange, verdict, generated=generated.show())
 
-    def _repeat_hint(self) -> str:
-        return f"\n  repeat: --hypothesis-seed={self.seed} (hypothesis shrank the value to the smallest that fails)"
+    def _repeat_hint(self, *, shrunk: bool = True) -> str:
+        why = " (hypothesis shrank the value to the smallest that fails)" if shrunk else ""
+        return f"\n  repeat: --hypothesis-seed={self.seed}{why}"
 
 
 def _scheme_word(target: Target) -> str:

@@ -9,6 +9,7 @@ case of every selected target, and reports are written at the end.
 from __future__ import annotations
 
 import difflib
+import os
 import secrets
 from collections.abc import Generator
 from dataclasses import replace
@@ -26,6 +27,7 @@ from .errors import (
     ConformanceFailure,
     ControlFailed,
     CredentialError,
+    NotJudgedError,
     TargetsFileError,
     TransportError,
 )
@@ -138,6 +140,9 @@ def pytest_configure(config: pytest.Config) -> None:
     declared, in_file = _declared_targets(targets_file, explicit)
     selected = _select(names, declared, in_file, targets_file)
 
+    if not hasattr(config, "workerinput") and not config.getoption(NO_REPORTS_OPTION):
+        _check_report_dir(_report_dir(config))
+
     audit = Audit(selected, timeout=_timeout(config), verify_tls=not _flag(config, INSECURE_OPTION, "conformance_insecure"))
     config.stash[AUDIT_KEY] = audit
     config.stash[STREAM_KEY] = StreamSettings(_examples(config), _seed(config))
@@ -196,8 +201,30 @@ def _select(
         known = ", ".join(sorted(declared))
         close = difflib.get_close_matches(unknown[0], list(declared), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
+        if not path.exists():
+            # Without the file only the embedded demos exist; "no such target in" would send the user looking in it.
+            raise pytest.UsageError(
+                f"{TARGET_OPTION}={unknown[0]}: no such target: {path} does not exist, so the only targets are "
+                f"the embedded {known}{hint}; create that file, or point {TARGETS_FILE_OPTION} at one"
+            )
         raise pytest.UsageError(f"{TARGET_OPTION}={unknown[0]}: no such target in {path}{hint}; known targets: {known}")
     return {name: declared[name] for name in dict.fromkeys(wanted)}
+
+
+def _report_dir(config: pytest.Config) -> Path:
+    directory = Path(config.getoption(REPORT_DIR_OPTION) or config.getini("conformance_report_dir"))
+    return directory if directory.is_absolute() else config.invocation_params.dir / directory
+
+
+def _check_report_dir(directory: Path) -> None:
+    """Refuse a report directory that cannot be made, before the audit sends anything."""
+    existing = next(path for path in (directory, *directory.parents) if path.exists())
+    if existing == directory and not directory.is_dir():
+        raise pytest.UsageError(f"{REPORT_DIR_OPTION}={directory}: is a file, not a directory; point it at a directory")
+    if not existing.is_dir():
+        raise pytest.UsageError(f"{REPORT_DIR_OPTION}={directory}: cannot be created, {existing} is a file")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise pytest.UsageError(f"{REPORT_DIR_OPTION}={directory}: cannot write in {existing}")
 
 
 def _timeout(config: pytest.Config) -> float:
@@ -337,7 +364,7 @@ def auth_evidence(request: pytest.FixtureRequest, auth_audit: Audit, auth_case: 
         # from None: the message says it all, pytest need not show the chain.
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     except TransportError as exc:
-        verdict = judge_no_answer(target, auth_case, str(exc))
+        verdict = judge_no_answer(target, auth_case, str(exc), dropped=exc.dropped)
         if verdict is None:
             raise pytest.fail.Exception(str(exc), pytrace=False) from None
         evidence = Evidence(target, auth_case, None, None, verdict, auth_audit.obtained(target))
@@ -429,19 +456,22 @@ class ReportRecorder:
             name: list(t.problems) for name, t in audit.declared.items() if isinstance(t, BrokenTarget)
         }
         self.written: list[Path] = []
+        self.write_error: str | None = None
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
         report = yield
-        if call.excinfo is not None and isinstance(call.excinfo.value, ConformanceFailure):
+        not_judged = call.excinfo is not None and isinstance(call.excinfo.value, NotJudgedError)
+        if call.excinfo is not None and isinstance(call.excinfo.value, (ConformanceFailure, NotJudgedError)):
             # The message says all there is to say; the suite's own frames do not help.
             report.longrepr = str(call.excinfo.value)
         evidence = item.stash.get(_EVIDENCE_KEY, None)
         if evidence is None or report.when == "teardown" or (report.when == "setup" and report.passed):
             return report
-        outcome = {"passed": "pass", "failed": "fail" if report.when == "call" else "error", "skipped": "skip"}[report.outcome]
+        failed = "fail" if report.when == "call" and not not_judged else "error"
+        outcome = {"passed": "pass", "failed": failed, "skipped": "skip"}[report.outcome]
         message = _short_message(report) if outcome != "pass" else None
         record = case_record(evidence, outcome, message, report.nodeid)  # type: ignore[arg-type]
         record["position"] = _position(self.audit, evidence)
@@ -466,10 +496,12 @@ class ReportRecorder:
         from .report import write_reports
 
         runs = [self._run(name) for name in self.records]
-        directory = Path(self.config.getoption(REPORT_DIR_OPTION) or self.config.getini("conformance_report_dir"))
-        if not directory.is_absolute():
-            directory = self.config.invocation_params.dir / directory
-        self.written = write_reports(runs, directory, strict=_strict(self.config))
+        directory = _report_dir(self.config)
+        try:
+            self.written = write_reports(runs, directory, strict=_strict(self.config))
+        except OSError as exc:
+            # The directory was checked at start; something changed it since. Keep pytest's own summary.
+            self.write_error = f"could not write the reports to {directory}: {exc.strerror or exc}"
 
     def _run(self, name: str) -> dict[str, Any]:
         records = sorted(self.records.get(name, []), key=lambda r: tuple(r["position"]))
@@ -487,8 +519,21 @@ class ReportRecorder:
             "tool": {"name": "pytest-auth-conformance", "version": _version()},
             "problems": self.problems.get(name, []),
             "endpoints": endpoints,
+            "cases": self._case_count(name),
             "results": records,
         }
+
+    def _case_count(self, name: str) -> int:
+        """How many cases the target has, run or not: from its data, so every process agrees.
+
+        Under xdist the controller collected nothing, so an embedded target
+        may be started here just to be counted.
+        """
+        resolved = self.audit.resolve(name)
+        if isinstance(resolved, BrokenTarget):
+            return 0
+        generated = generated_cases(resolved) if self.config.stash[STREAM_KEY].examples > 0 else []
+        return len(generate_cases(resolved)) + len(generated)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if hasattr(self.config, "workerinput"):
@@ -507,7 +552,9 @@ class ReportRecorder:
             counts = {o: sum(r["outcome"] == o for r in records) for o in ("pass", "fail", "error", "skip")}
             summary = ", ".join(f"{n} {o}" for o, n in counts.items())
             broken = f"; cannot be audited: {'; '.join(self.problems[name])}" if self.problems.get(name) else ""
-            terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}")
+            cases = self._case_count(name)
+            partial = f"; partial run, {cases - len(records)} of {cases} cases not run" if len(records) < cases else ""
+            terminalreporter.write_line(f"auth-conformance {name}: {summary}{broken}{partial}")
         stream = self.config.stash[STREAM_KEY]
         if any(r["id"] == "malformed:generated" for records in self.records.values() for r in records):
             terminalreporter.write_line(
@@ -516,6 +563,8 @@ class ReportRecorder:
             )
         if self.written:
             terminalreporter.write_sep("-", "auth-conformance reports: " + ", ".join(str(p) for p in self.written))
+        if self.write_error:
+            terminalreporter.write_line(f"auth-conformance: {self.write_error}", red=True)
 
     def pytest_report_header(self, config: pytest.Config) -> str:
         return f"auth-conformance: targets {', '.join(self.audit.declared)} (from {self.targets_file})"

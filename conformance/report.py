@@ -34,7 +34,8 @@ __all__ = [
 ]
 
 # Bumped whenever the document's shape changes (data/report.schema.json).
-REPORT_VERSION = 1
+# 2: summary.cases and summary.not_run, and the verdict "partial".
+REPORT_VERSION = 2
 
 _OUTCOMES = ("pass", "fail", "error", "skip")
 _GRADES = ("fail", "warn", "info")
@@ -52,6 +53,9 @@ _LINE_BREAKS = frozenset("\t\n\r")
 
 def build_report(run: Mapping[str, Any], *, strict: bool = False) -> dict[str, Any]:
     """Build the final JSON document of one target from the plugin's run data.
+
+    ``run["cases"]``, when given, is how many cases the target has; results
+    short of it make the run partial (deselected, or stopped early).
 
     Results are sorted by endpoint (in the order the run lists them), then by
     case kind (valid, unprivileged, missing, malformed, wrong, expired), then
@@ -85,7 +89,7 @@ def build_report(run: Mapping[str, Any], *, strict: bool = False) -> dict[str, A
         "strict": bool(strict),
         "problems": problems,
         "endpoints": endpoints,
-        "summary": _summarize(results, problems),
+        "summary": _summarize(results, problems, _case_count(run, results)),
         "results": results,
     }
 
@@ -237,8 +241,14 @@ def _catalogue_position() -> dict[str, int]:
     }
 
 
+def _case_count(run: Mapping[str, Any], results: Sequence[Mapping[str, Any]]) -> int:
+    # A run that does not say how many cases its target has is taken as whole.
+    cases = run.get("cases")
+    return len(results) if cases is None else max(int(cases), len(results))
+
+
 def _summarize(
-    results: Sequence[Mapping[str, Any]], problems: Sequence[str]
+    results: Sequence[Mapping[str, Any]], problems: Sequence[str], cases: int
 ) -> dict[str, Any]:
     counts = dict.fromkeys(_OUTCOMES, 0)
     for result in results:
@@ -252,8 +262,13 @@ def _summarize(
     )
     waived = sum(1 for result in results for _ in _waived(result))
 
+    not_run = cases - len(results)
     if counts["fail"]:
+        # One failing case is enough to say it of the whole API.
         verdict = "non-conformant"
+    elif not_run:
+        # -k, --lf or -x left cases out: no claim about the whole API.
+        verdict = "partial"
     elif counts["error"] or problems or not counts["pass"]:
         # Nothing failed, but something could not be judged (or nothing was).
         verdict = "incomplete"
@@ -263,6 +278,8 @@ def _summarize(
     return {
         **counts,
         "total": len(results),
+        "cases": cases,
+        "not_run": not_run,
         "warnings": warnings,
         "waived": waived,
         "verdict": verdict,

@@ -86,6 +86,10 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+# Aliases let a few lines stand for an exponential tree ("billion laughs");
+# a real targets file has a few thousand nodes, so this bounds memory only.
+MAX_YAML_NODES = 100_000
+
 # The schema's patterns, and what each means, said after the offending value.
 _NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 _URL_PATTERN = "^(https?://|\\$\\{)"
@@ -219,6 +223,7 @@ class _Document:
         # (path of a repeated key, its line, the line where it first appeared)
         self.duplicates: list[tuple[_KeyPath, int, int]] = []
         self._active: set[int] = set()
+        self._constructed = 0
 
     @classmethod
     def parse(cls, text: str, file: str) -> _Document:
@@ -248,6 +253,16 @@ class _Document:
     def _construct(
         self, loader: yaml.SafeLoader, node: yaml.Node, path: _KeyPath
     ) -> Any:
+        # Counted as built, aliases included: an anchor used ten times is ten copies.
+        self._constructed += 1
+        if self._constructed > MAX_YAML_NODES:
+            # The top-level key says where; an alias's own line is its anchor's.
+            raise self._error(
+                path[:1],
+                f"the file expands to more than {MAX_YAML_NODES} values; "
+                "are aliases (*name) nested inside each other?",
+            )
+
         if isinstance(node, yaml.ScalarNode):
             return loader.construct_object(node)
 

@@ -22,6 +22,7 @@ import socket
 import ssl
 import time
 from collections.abc import Iterable
+from contextlib import closing
 from urllib.parse import urlsplit
 
 import requests
@@ -139,7 +140,7 @@ class Transport:
         except requests.Timeout as exc:
             raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
         except requests.ConnectionError as exc:
-            raise TransportError(_describe(probe, _connection_reason(exc))) from exc
+            raise _no_answer(probe, exc) from exc
         except (requests.RequestException, ValueError) as exc:
             # Messages of these exceptions may quote the URL, and with it an
             # API key sent in the query string: name the class only.
@@ -200,18 +201,17 @@ class Transport:
                     sock = self._tls_context().wrap_socket(raw, server_hostname=host)
                 sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
                 response = http.client.HTTPResponse(sock, method=probe.method)
-                response.begin()
-                body = response.read(self.max_body + 1)
-                header_lines = tuple(response.getheaders())
-                status, reason = response.status, response.reason
+                # The response holds a file on the socket, which keeps it open
+                # past the with block unless closed, also when begin() raises.
+                with closing(response):
+                    response.begin()
+                    body = response.read(self.max_body + 1)
+                    header_lines = tuple(response.getheaders())
+                    status, reason = response.status, response.reason
         except TimeoutError as exc:
             raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
-        except ConnectionRefusedError as exc:
-            raise TransportError(_describe(probe, "connection refused")) from exc
-        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as exc:
-            raise TransportError(_describe(probe, "the server closed the connection without answering")) from exc
         except (OSError, http.client.HTTPException) as exc:
-            raise TransportError(_describe(probe, f"request failed ({type(exc).__name__})")) from exc
+            raise _no_answer(probe, exc) from exc
 
         elapsed_ms = (time.perf_counter() - started) * 1000
         logger.debug("%s %s [%s] -> %s (%.1f ms, raw)", probe.method, probe.url, probe.sent, status, elapsed_ms)
@@ -237,8 +237,11 @@ class Transport:
             body = response.raw.read(self.max_body + 1, decode_content=True) or b""
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             # urllib3's own errors (a reset mid-body) reach us unwrapped from raw.read.
+            # A server that refuses a large header often resets the connection
+            # while the client still sends it: the answer is lost, a drop.
             response.close()
-            raise TransportError(f"reading the body failed ({type(exc).__name__})") from exc
+            reason, dropped = _failure_reason(exc)
+            raise TransportError(f"reading the body failed: {reason}", dropped=dropped) from exc
 
         truncated = len(body) > self.max_body
         if truncated:
@@ -281,25 +284,64 @@ def _header_lines(response: requests.Response) -> list[tuple[str, str]]:
     return list(response.headers.items())
 
 
-_STALE_CONNECTION_REASONS = frozenset(
-    {"connection reset by the server", "the server closed the connection without answering"}
+_CLOSED = "the server closed the connection without answering"
+_RESET = "connection reset by the server"
+_STALE_CONNECTION_REASONS = frozenset({_RESET, _CLOSED})
+
+# What each low-level failure says about the server, and whether it dropped
+# the connection. Order matters: RemoteDisconnected is also a BadStatusLine
+# and a ConnectionResetError. {name} is the exception's class; no reason
+# quotes the server's bytes, which may be anything.
+_CAUSES: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], str, bool], ...] = (
+    (http.client.RemoteDisconnected, _CLOSED, True),
+    ((ConnectionResetError, BrokenPipeError), _RESET, True),
+    (TimeoutError, "no answer in time", False),
+    (ConnectionRefusedError, "connection refused", False),
+    (socket.gaierror, "the host name does not resolve", False),
+    (ssl.SSLCertVerificationError, "the TLS certificate was not trusted", False),
+    (http.client.LineTooLong, "the answer has a line longer than 64 KiB, the most an HTTP client reads ({name})", False),
+    (http.client.BadStatusLine, "the answer is not HTTP: its first line is no status line ({name})", False),
+    (http.client.HTTPException, "the answer is not valid HTTP ({name})", False),
 )
 
 
-def _connection_reason(exc: requests.ConnectionError) -> str:
-    """A short reason for a failed connection that quotes no URL."""
-    text = str(exc)
-    for needle, reason in (
-        ("Connection refused", "connection refused"),
-        ("Connection reset", "connection reset by the server"),
-        ("RemoteDisconnected", "the server closed the connection without answering"),
-        ("Name or service not known", "the host name does not resolve"),
-        ("nodename nor servname", "the host name does not resolve"),
-        ("CERTIFICATE_VERIFY_FAILED", "the TLS certificate was not trusted"),
-    ):
-        if needle in text:
-            return reason
-    return f"connection failed ({type(exc).__name__})"
+def _no_answer(probe: Probe, exc: BaseException) -> TransportError:
+    """The TransportError for ``exc``, naming its cause and quoting no URL."""
+    reason, dropped = _failure_reason(exc)
+    return TransportError(_describe(probe, reason), dropped=dropped)
+
+
+def _connection_reason(exc: BaseException) -> str:
+    return _failure_reason(exc)[0]
+
+
+def _failure_reason(exc: BaseException) -> tuple[str, bool]:
+    """The cause of a failed exchange, found in the exception chain, and whether the server dropped the connection.
+
+    requests wraps http.client's errors twice, as in
+    ``ConnectionError(ProtocolError('Connection aborted.', BadStatusLine(...)))``,
+    so the cause is the first exception along the chain that says what the
+    server did; the raw socket door raises it directly.
+    """
+    for cause in _exception_chain(exc):
+        for kinds, reason, dropped in _CAUSES:
+            if isinstance(cause, kinds):
+                return reason.format(name=type(cause).__name__), dropped
+    return f"request failed ({type(exc).__name__})", False
+
+
+def _exception_chain(exc: BaseException) -> Iterable[BaseException]:
+    """``exc``, then what it wraps: its cause or context, and exceptions among its arguments (urllib3's style)."""
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [arg for arg in current.args if isinstance(arg, BaseException)]
+        pending += [linked for linked in (current.__cause__, current.__context__) if linked is not None]
 
 
 def _describe(probe: Probe, reason: str) -> str:

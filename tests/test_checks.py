@@ -334,15 +334,60 @@ def test_short_control_body_inside_a_refusal_is_no_leak() -> None:
     assert flagged(judged("bearer", "missing", None, exchange, control_body=b'"x"')) == {}
 
 
+@pytest.mark.parametrize(
+    ("kind", "requirement_id", "due"),
+    [("missing", "R9110-401-ON-FAILURE", "401"), ("unprivileged", "R9110-403-SEMANTICS", "403")],
+)
+def test_invalid_status_code_is_its_own_finding(kind: str, requirement_id: str, due: str) -> None:
+    # Given a status no HTTP client can read (RFC 9110 §15: 100 to 599 only)
+    verdict = judged("bearer", kind, None, answer(999, BEARER_OK))
+
+    # Then it is no 5xx, and the message says which requirement it is cited under and why
+    [broken] = [f for f in verdict.findings if f.requirement == requirement_id]
+    assert "R9110-NO-5XX" not in flagged(verdict)
+    assert (broken.passed, broken.grade) == (False, "fail")
+    assert broken.message == (
+        f"999: not an HTTP status code (RFC 9110 §15 allows 100 to 599), so no client can read it as the {due} "
+        f"that is due; cited under {requirement_id}, the requirement for that {due}"
+    )
+
+
+def test_expired_token_message_reads_an_expired() -> None:
+    verdict = judged("bearer", "expired", None, answer(401, 'Bearer realm="api", error="insufficient_scope"'))
+
+    messages = [f.message for f in verdict.findings if f.requirement == "R6750-ERR-INVALID-TOKEN"]
+    assert messages == ["an expired token calls for error=\"invalid_token\", got 'insufficient_scope'"]
+
+
 def test_dropped_connection_on_over_long_header_is_a_warning() -> None:
-    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "over-long"), "connection reset")
+    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "over-long"), "connection reset", dropped=True)
 
     assert verdict is not None and verdict.outcome == "pass"
     assert [f.requirement for f in verdict.warnings] == ["R9110-FIELD-TOO-LARGE"]
 
 
-def test_other_unanswered_probes_cannot_be_judged() -> None:
-    assert judge_no_answer(make_target(), Case("t", ITEMS, "missing"), "connection refused") is None
+@pytest.mark.parametrize(
+    ("kind", "variant", "dropped", "large"),
+    [
+        ("missing", None, False, False),
+        ("malformed", "over-long", False, True),
+        ("malformed", "generated", True, False),
+        ("malformed", "invalid-field", True, False),
+        ("malformed", "generated", False, True),
+        ("malformed", "garbage", True, True),
+    ],
+    ids=["refused", "over-long-timeout", "generated-small-dropped", "control-char-dropped", "generated-large-timeout", "other-variant-dropped"],
+)
+def test_other_unanswered_probes_cannot_be_judged(kind: str, variant: str | None, dropped: bool, large: bool) -> None:
+    case = Case("t", ITEMS, kind, variant)  # type: ignore[arg-type]
+
+    assert judge_no_answer(make_target(), case, "no answer", dropped=dropped, large=large) is None
+
+
+def test_dropped_connection_on_large_generated_value_is_a_warning() -> None:
+    verdict = judge_no_answer(make_target(), Case("t", ITEMS, "malformed", "generated"), "reset", dropped=True, large=True)
+
+    assert verdict is not None and [f.requirement for f in verdict.warnings] == ["R9110-FIELD-TOO-LARGE"]
 
 
 def test_every_cited_requirement_is_in_the_catalogue() -> None:

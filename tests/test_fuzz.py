@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
 
 from conformance.demo import RunningDemo, start_demo
-from conformance.errors import ConformanceFailure
+from conformance.errors import ConformanceFailure, NotJudgedError
 from conformance.fuzz import Fuzzer, Generated, authorization_values
-from conformance.model import Case, Endpoint, Probe
+from conformance.model import Case, Endpoint, Probe, Secret, Target
 from conformance.results import Evidence
 from conformance.transport import Transport
 
@@ -173,3 +175,112 @@ def test_bad_stream_options_are_usage_errors(pytester: pytest.Pytester, args: tu
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
+
+
+# Answers the stream cannot judge: an error that stops it, never a pass.
+
+# What a raw server does with one request: bytes to send then close, b"" to
+# close at once, None to hold the connection open without a word.
+Respond = Callable[[bytes], "bytes | None"]
+
+
+@pytest.fixture
+def raw_server() -> Iterator[Callable[[Respond], tuple[str, list[bytes]]]]:
+    """Start a socket server on a free port; return its base URL and the requests it read."""
+    listeners: list[socket.socket] = []
+    held: list[socket.socket] = []
+
+    def start(respond: Respond) -> tuple[str, list[bytes]]:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+        received: list[bytes] = []
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return  # the listener was closed
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        break
+                    request += chunk
+                received.append(request)
+                answer = respond(request)
+                if answer is None:
+                    held.append(connection)
+                    continue
+                with connection:
+                    connection.sendall(answer)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}", received
+
+    yield start
+    for sock in listeners + held:
+        # shutdown() wakes a thread blocked in accept(); close() alone leaves
+        # the port listening until the process ends.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+
+def generated_case(base_url: str) -> tuple[Target, Case]:
+    target = Target("raw", "bearer", base_url, (Endpoint("GET", "/p"),), {"admin": Secret("tok-admin")})
+    return target, Case("raw", Endpoint("GET", "/p"), "malformed", "generated")
+
+
+def test_closed_connection_on_a_short_value_is_not_judged(raw_server: Callable[[Respond], tuple[str, list[bytes]]]) -> None:
+    # Given a server that closes the connection on every request
+    base_url, _ = raw_server(lambda request: b"")
+    target, case = generated_case(base_url)
+    recorded: list[Evidence] = []
+    fuzzer = Fuzzer(target, case, Transport(timeout=2), recorded.append)
+
+    # When a short value with a NUL is sent, then the example cannot be judged
+    with pytest.raises(NotJudgedError) as excinfo:
+        fuzzer.judge(Generated((b"Bearer \x00",)))
+
+    assert str(excinfo.value).startswith(f"GET {base_url}/p: the server closed the connection without answering; the case could not be judged\n")
+    assert "  sent:     a generated broken Authorization value: Authorization: b'Bearer \\x00'\n" in str(excinfo.value)
+    assert "only a dropped connection in answer to a value over 8 KiB is graded (R9110-FIELD-TOO-LARGE)" in str(excinfo.value)
+    assert recorded[-1].verdict is None and recorded[-1].generated == "Authorization: b'Bearer \\x00'"
+
+
+def test_closed_connection_on_a_large_value_is_a_warning(raw_server: Callable[[Respond], tuple[str, list[bytes]]]) -> None:
+    base_url, _ = raw_server(lambda request: b"")
+    target, case = generated_case(base_url)
+    fuzzer = Fuzzer(target, case, Transport(timeout=2), lambda evidence: None)
+
+    evidence = fuzzer.judge(Generated((b"Bearer " + b"A" * 9000,)))
+
+    assert evidence.verdict is not None and evidence.verdict.outcome == "pass"
+    [warning] = evidence.verdict.warnings
+    assert warning.requirement == "R9110-FIELD-TOO-LARGE"
+    assert warning.message.startswith("the server dropped the connection instead of answering a 4xx")
+
+
+def test_timeout_on_a_large_value_is_not_judged(raw_server: Callable[[Respond], tuple[str, list[bytes]]]) -> None:
+    base_url, _ = raw_server(lambda request: None)
+    target, case = generated_case(base_url)
+    fuzzer = Fuzzer(target, case, Transport(timeout=0.3), lambda evidence: None)
+
+    with pytest.raises(NotJudgedError, match=r"no answer within 0\.3 s; the case could not be judged"):
+        fuzzer.judge(Generated((b"Bearer " + b"A" * 9000,)))
+
+
+def test_stream_stops_at_the_first_unanswered_example(raw_server: Callable[[Respond], tuple[str, list[bytes]]]) -> None:
+    # Given a server that never answers
+    base_url, received = raw_server(lambda request: None)
+    target, case = generated_case(base_url)
+    fuzzer = Fuzzer(target, case, Transport(timeout=0.5), lambda evidence: None, examples=25, seed=3)
+
+    # When the stream runs, then it fails with an error after one example
+    started = time.monotonic()
+    with pytest.raises(NotJudgedError, match="no answer within 0.5 s"):
+        fuzzer.run()
+
+    assert time.monotonic() - started < 5
+    assert len(received) == 1

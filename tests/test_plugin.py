@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -302,10 +304,65 @@ def test_k_selects_case_kinds(pytester: pytest.Pytester) -> None:
     assert ids == {"malformed:garbage"}
 
 
+@pytest.mark.parametrize("workers", [(), ("-n", "2")], ids=["serial", "xdist"])
+def test_partial_run_is_reported_as_partial(pytester: pytest.Pytester, demo: RunningDemo, workers: tuple[str, ...]) -> None:
+    # Given a run of one case out of the demo's many
+    result = pytester.runpytest("--target=demo", "-k", "DELETE and unprivileged", "-p", "no:cacheprovider", *workers)
+
+    # Then neither report claims the API conformant, and both say how many cases were left out
+    cases = len(generate_cases(demo.target) + generated_cases(demo.target))
+    summary = load_report(pytester.path / "reports", "demo")["summary"]
+    assert (summary["total"], summary["cases"], summary["not_run"], summary["verdict"]) == (1, cases, cases - 1, "partial")
+    html = (pytester.path / "reports" / "demo.html").read_text(encoding="utf-8")
+    assert "Partial run" in html and ">Conformant<" not in html
+    result.stdout.fnmatch_lines([f"auth-conformance demo: 1 pass, 0 fail, 0 error, 0 skip; partial run, {cases - 1} of {cases} cases not run"])
+
+
+def test_whole_run_is_not_partial(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--target=demo", "-p", "no:cacheprovider", "-x", "--conformance-examples=0")
+
+    summary = load_report(pytester.path / "reports", "demo")["summary"]
+    assert (summary["not_run"], summary["verdict"]) == (0, "conformant")
+    assert "partial run" not in result.stdout.str()
+
+
 def test_report_dir_option_moves_reports(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--target=demo", "-k", "missing", "--conformance-report-dir=out/audit", "-p", "no:cacheprovider")
 
     assert sorted(p.name for p in (pytester.path / "out" / "audit").iterdir()) == ["demo.html", "demo.json"]
+
+
+def test_report_dir_that_is_a_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    # Given a file where the report directory should be
+    pytester.makefile("", audit="not a directory")
+
+    result = pytester.runpytest("--target=demo", "--conformance-report-dir=audit", "-p", "no:cacheprovider")
+
+    # Then pytest stops before the audit with one line, and no traceback
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--conformance-report-dir={pytester.path / 'audit'}: is a file, not a directory; point it at a directory"])
+    assert "Traceback" not in result.stderr.str() + result.stdout.str()
+
+
+def test_report_dir_under_a_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile("", audit="not a directory")
+
+    result = pytester.runpytest("--target=demo", "--conformance-report-dir=audit/reports", "-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*--conformance-report-dir=*reports: cannot be created, {pytester.path / 'audit'} is a file"])
+
+
+def test_report_write_failure_keeps_the_summary(pytester: pytest.Pytester) -> None:
+    # Given a conftest that puts a file in the reports' way after the start-up check
+    pytester.makeconftest("def pytest_collection_finish(session):\n    open('reports', 'w').close()\n")
+
+    result = pytester.runpytest("--target=demo", "-k", "malformed:garbage", "-p", "no:cacheprovider")
+
+    # Then the run ends normally, says why there are no reports, and shows pytest's summary
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["auth-conformance: could not write the reports to *reports: *", "*5 passed*"])
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
 
 
 # --- targets of one's own ---------------------------------------------------------
@@ -365,6 +422,104 @@ def test_unreachable_target_is_an_error_never_a_pass(pytester: pytest.Pytester) 
     result.stdout.fnmatch_lines(["*connection refused; the case could not be judged*"])
 
 
+OK_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
+# What a raw API does with one request: bytes to send then close, b"" to
+# close at once, None to hold the connection open without a word.
+RawRespond = Callable[[bytes], "bytes | None"]
+
+
+@pytest.fixture
+def raw_api() -> Iterator[Callable[[RawRespond], str]]:
+    """Start raw socket APIs on free ports; each answers as told and returns its base URL."""
+    sockets: list[socket.socket] = []
+
+    def start(respond: RawRespond) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        sockets.append(listener)
+
+        def handle(connection: socket.socket) -> None:
+            request = b""
+            try:
+                while b"\r\n\r\n" not in request and (chunk := connection.recv(65536)):
+                    request += chunk
+                answer = respond(request)
+                if answer is None:
+                    sockets.append(connection)
+                    return
+                connection.sendall(answer)
+            except OSError:
+                pass  # the client gave up first
+            connection.close()
+
+        def serve() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return  # the listener was shut down
+                # One thread a connection, so that a held one blocks no other.
+                threading.Thread(target=handle, args=(connection,), daemon=True).start()
+
+        threading.Thread(target=serve, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for sock in sockets:
+        # shutdown() wakes a thread blocked in accept(); close() alone leaves
+        # the port listening until the process ends.
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+        sock.close()
+
+
+def raw_targets(base_url: str) -> str:
+    """The external target at ``base_url``, its admin token 'x' * 20."""
+    return external_demo_targets(base_url, admin="x" * 20).replace("${DEMO_READER}", "y" * 20).replace("${DEMO_EXPIRED}", "z" * 20)
+
+
+def test_timeout_on_over_long_credential_is_an_error(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that never answers an over-long Authorization value
+    base_url = raw_api(lambda request: None if len(request) > 8 * 1024 else OK_ANSWER)
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and over-long", "--conformance-timeout=0.5", "-p", "no:cacheprovider")
+
+    # Then the case could not be judged: an error, never a pass with a warning
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*no answer within 0.5 s; the case could not be judged*"])
+    [record] = load_report(pytester.path / "reports", "external")["results"]
+    assert (record["id"], record["outcome"]) == ("malformed:over-long", "error")
+
+
+def test_unanswered_generated_value_is_an_error(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that answers its valid token and drops every other request
+    base_url = raw_api(lambda request: OK_ANSWER if b"Bearer " + b"x" * 20 + b"\r\n" in request else b"")
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and generated", "-p", "no:cacheprovider")
+
+    # Then the stream stops with an error naming why, and the report says error
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the server closed the connection without answering; the case could not be judged*"])
+    [record] = load_report(pytester.path / "reports", "external")["results"]
+    assert (record["id"], record["outcome"]) == ("malformed:generated", "error")
+    assert record["message"].startswith(f"GET {base_url}/items: the server closed the connection without answering")
+
+
+def test_status_outside_the_valid_range_is_named_as_such(pytester: pytest.Pytester, raw_api: Callable[[RawRespond], str]) -> None:
+    # Given an API that answers its valid token and sends status 999 to a request without one
+    invalid = b"HTTP/1.1 999 WHAT\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno"
+    base_url = raw_api(lambda request: OK_ANSWER if b"Bearer " + b"x" * 20 + b"\r\n" in request else invalid)
+    pytester.makefile(".yaml", targets=raw_targets(base_url))
+
+    result = pytester.runpytest("--target=external", "-k", "GET and missing", "-p", "no:cacheprovider")
+
+    # Then the failure says the code is invalid, and does not call it a 5xx
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*R9110-401-ON-FAILURE*999 WHAT: not an HTTP status code (RFC 9110 §15 allows 100 to 599)*"])
+    assert "R9110-NO-5XX" not in result.stdout.str()
+
+
 def test_broken_target_is_reported_while_others_run(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("UNSET_TOKEN", raising=False)
     pytester.makefile(
@@ -405,10 +560,24 @@ def test_empty_target_name_is_a_usage_error(pytester: pytest.Pytester, value: st
 
 
 def test_unknown_target_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makefile(".yaml", targets="targets:\n  api: {embedded: demo}\n")
+
     result = pytester.runpytest("--target=dmeo", "-p", "no:cacheprovider")
 
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: demo, demo-apikey, demo-apikey-broken, demo-basic, demo-basic-broken, demo-broken"])
+    result.stderr.fnmatch_lines(["*--target=dmeo: no such target in *targets.yaml (did you mean 'demo'?); known targets: api, demo, demo-apikey, demo-apikey-broken, demo-basic, demo-basic-broken, demo-broken*"])
+
+
+def test_unknown_target_without_targets_file_says_it_is_missing(pytester: pytest.Pytester) -> None:
+    # Given a folder with no targets.yaml
+    result = pytester.runpytest("--target=myapi", "-p", "no:cacheprovider")
+
+    # Then the error says the file is missing, not that it lacks the target
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([
+        f"*--target=myapi: no such target: {pytester.path / 'targets.yaml'} does not exist, so the only targets are "
+        "the embedded demo, demo-apikey, demo-apikey-broken, demo-basic, demo-basic-broken, demo-broken; create that file, or point --targets-file at one"
+    ])
 
 
 def test_broken_yaml_is_a_usage_error_naming_the_line(pytester: pytest.Pytester) -> None:

@@ -234,6 +234,9 @@ def test_summary_counts_each_outcome() -> None:
         "error": 1,
         "skip": 1,
         "total": 6,
+        # The run names no case count, so it is taken as whole.
+        "cases": 6,
+        "not_run": 0,
         # The warn finding of the failing case is part of its failure, and
         # the waived one is counted as waived, not as a warning.
         "warnings": 1,
@@ -265,6 +268,31 @@ def test_verdict_follows_outcomes_and_problems(
     report = build_report(_run(results=results, problems=problems))
 
     assert report["summary"]["verdict"] == verdict
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "verdict"),
+    [
+        pytest.param(["pass", "pass"], "partial", id="passes"),
+        pytest.param(["pass", "error"], "partial", id="error"),
+        pytest.param(["pass", "fail"], "non-conformant", id="failure-holds-for-the-whole-api"),
+    ],
+)
+def test_partial_run_claims_no_verdict_for_the_api(outcomes: list[str], verdict: str) -> None:
+    # Given a target with 5 cases, of which the run reached 2
+    results = [
+        _result("GET /items", kind, outcome=outcome)
+        for kind, outcome in zip(["valid", "missing"], outcomes, strict=True)
+    ]
+
+    report = build_report(_run(results=results, cases=5))
+
+    # Then the summary says how many were left out, and the page says so too
+    summary = report["summary"]
+    assert (summary["total"], summary["cases"], summary["not_run"], summary["verdict"]) == (2, 5, 3, verdict)
+    html = render_html(report)
+    assert ">Conformant<" not in html
+    assert "3 of the target's 5 cases were not run" in html
 
 
 @pytest.mark.parametrize("strict", [False, True])

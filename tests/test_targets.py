@@ -872,6 +872,15 @@ FILE_PROBLEMS: list[tuple[str, str, str]] = [
         "targets.yaml:1: targets.api: an alias refers to a node that contains it",
     ),
     (
+        # Eight levels of ten aliases each would expand to 10**9 values.
+        "billion-laughs",
+        "laughs:\n  l0: &l0 [ha, ha, ha, ha, ha, ha, ha, ha, ha, ha]\n"
+        + "".join(f"  l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 9))
+        + "targets: {api: {embedded: demo}}\n",
+        "targets.yaml:1: laughs: the file expands to more than 100000 values; "
+        "are aliases (*name) nested inside each other?",
+    ),
+    (
         "list-as-key",
         "targets:\n  ? [a, b]\n  : {embedded: demo}\n",
         "targets.yaml:2: targets: a key must be plain text, not a list or mapping",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+import struct
 import threading
 from collections.abc import Callable, Iterator
 
@@ -235,3 +237,115 @@ def test_unanswered_idempotent_request_is_sent_again(drops_second_request: _Drop
     # The retry went out on a new connection, which answers its first request.
     assert exchange.status == 401
     assert drops_second_request.received == [b"GET /a HTTP/1.1", *[f"{method} /b HTTP/1.1".encode()] * 2]
+
+
+@pytest.fixture
+def serve_bytes() -> Iterator[Callable[[bytes], str]]:
+    """Answer every connection with the bytes given, whatever was asked; return the base URL."""
+    listeners: list[socket.socket] = []
+
+    def start(answer: bytes) -> str:
+        listener = socket.create_server(("127.0.0.1", 0))
+        listeners.append(listener)
+
+        def answer_each() -> None:
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return  # the listener was closed
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(answer)
+
+        threading.Thread(target=answer_each, daemon=True).start()
+        return f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+    yield start
+    for listener in listeners:
+        # shutdown() wakes the thread blocked in accept(); close() alone does not.
+        with contextlib.suppress(OSError):
+            listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+
+
+NOT_HTTP = b"SSH-2.0-OpenSSH_9.6 secret-banner\r\n"
+HUGE_HEADER_LINE = b"HTTP/1.1 401 Unauthorized\r\nX-Padding: " + b"a" * 200_000 + b"\r\n\r\n"
+RAW_AUTHORIZATION = ((b"Authorization", b"Bearer \x00"),)
+
+
+@pytest.mark.parametrize("raw", [(), RAW_AUTHORIZATION], ids=["requests", "raw-socket"])
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (NOT_HTTP, "the answer is not HTTP: its first line is no status line (BadStatusLine)"),
+        (HUGE_HEADER_LINE, "the answer has a line longer than 64 KiB, the most an HTTP client reads (LineTooLong)"),
+    ],
+    ids=["not-http", "huge-header-line"],
+)
+def test_broken_answer_names_its_cause(
+    serve_bytes: Callable[[bytes], str], transport: Transport, answer: bytes, reason: str, raw: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    # Given a server whose answer no HTTP client can read
+    url = serve_bytes(answer) + "/p"
+
+    # When a probe goes through either door
+    with pytest.raises(TransportError) as caught:
+        transport.send(Probe("GET", url, raw_headers=raw))
+
+    # Then the error names the cause, quotes none of the answer, and is no dropped connection
+    assert str(caught.value) == f"GET {url}: {reason}; the case could not be judged"
+    assert "secret-banner" not in str(caught.value)
+    assert caught.value.dropped is False
+
+
+@pytest.mark.parametrize("raw", [(), RAW_AUTHORIZATION], ids=["requests", "raw-socket"])
+def test_closed_connection_is_a_dropped_one(
+    serve_bytes: Callable[[bytes], str], transport: Transport, raw: tuple[tuple[bytes, bytes], ...]
+) -> None:
+    url = serve_bytes(b"") + "/p"
+
+    with pytest.raises(TransportError) as caught:
+        transport.send(Probe("GET", url, raw_headers=raw))
+
+    assert "the server closed the connection without answering" in str(caught.value)
+    assert caught.value.dropped is True
+
+
+def test_timeout_is_no_dropped_connection() -> None:
+    # Given a server that accepts the connection and never answers
+    listener = socket.create_server(("127.0.0.1", 0))
+    client = Transport(timeout=0.3)
+
+    with pytest.raises(TransportError) as caught:
+        client.send(Probe("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/p"))
+    client.close()
+    listener.close()
+
+    assert "no answer within 0.3 s" in str(caught.value)
+    assert caught.value.dropped is False
+
+
+def test_reset_while_reading_the_body_is_a_dropped_connection(transport: Transport) -> None:
+    # Given a server that sends a status line, then resets the connection
+    # mid-body, as some do on a header too large to read
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_then_reset() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 431 Too Large\r\nContent-Length: 1000\r\n\r\npartial")
+        # SO_LINGER with a zero timeout makes close() send RST, not FIN.
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        connection.close()
+
+    thread = threading.Thread(target=answer_then_reset, daemon=True)
+    thread.start()
+
+    with pytest.raises(TransportError) as caught:
+        transport.send(Probe("GET", f"http://127.0.0.1:{listener.getsockname()[1]}/p"))
+    thread.join(timeout=5)
+    listener.close()
+
+    assert str(caught.value) == "reading the body failed: connection reset by the server"
+    assert caught.value.dropped is True
