@@ -52,6 +52,10 @@ HYPOTHESIS_SEED_OPTION = "--hypothesis-seed"
 ALL_TARGETS = "all"
 DEFAULT_REPORT_DIR = "reports"
 KIND_MARKER = "auth_kinds"
+# Marks the placeholder of a suite test that has no case for the selected
+# targets (a single role has no unprivileged case); it is deselected, not
+# shown as a skip that the audit's own counts would not match.
+_NO_CASE_MARKER = "auth_no_case"
 
 AUDIT_KEY = pytest.StashKey["Audit"]()
 RECORDER_KEY = pytest.StashKey["ReportRecorder"]()
@@ -132,6 +136,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     """Load and check the targets before any request is sent."""
     config.addinivalue_line("markers", f"{KIND_MARKER}(*kinds): case kinds a conformance test runs")
+    config.addinivalue_line("markers", f"{_NO_CASE_MARKER}: a suite test with no case to run, deselected")
     names = config.getoption(TARGET_OPTION) or config.getini("conformance_targets")
     if not names:
         return
@@ -311,8 +316,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                 resolved = audit.resolve(name)
                 if isinstance(resolved, Target):
                     generated += generated_cases(resolved)
-        ids = [f"{c.target}-{c.endpoint.label}-{c.id}" for c in generated]
-        metafunc.parametrize("auth_generated_case", generated, ids=ids)
+        _parametrize_cases(metafunc, "auth_generated_case", generated)
     if "auth_case" not in metafunc.fixturenames:
         return
 
@@ -323,7 +327,25 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         resolved = audit.resolve(name)
         if isinstance(resolved, Target):
             cases += [c for c in generate_cases(resolved) if kinds is None or c.kind in kinds]
-    metafunc.parametrize("auth_case", cases, ids=[f"{c.target}-{c.endpoint.label}-{c.id}" for c in cases])
+    _parametrize_cases(metafunc, "auth_case", cases)
+
+
+def _parametrize_cases(metafunc: pytest.Metafunc, argname: str, cases: list[Case]) -> None:
+    if not cases:
+        placeholder = pytest.param(None, marks=pytest.mark.auth_no_case, id="no-case")
+        metafunc.parametrize(argname, [placeholder])
+        return
+    metafunc.parametrize(argname, cases, ids=[f"{c.target}-{c.endpoint.label}-{c.id}" for c in cases])
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect the placeholders of suite tests that have no case for these targets."""
+    if config.stash.get(AUDIT_KEY, None) is None:
+        return
+    placeholders = [item for item in items if item.get_closest_marker(_NO_CASE_MARKER)]
+    if placeholders:
+        config.hook.pytest_deselected(items=placeholders)
+        items[:] = [item for item in items if not item.get_closest_marker(_NO_CASE_MARKER)]
 
 
 # --- fixtures ------------------------------------------------------------------

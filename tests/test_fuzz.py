@@ -152,8 +152,9 @@ def test_seed_is_printed_and_repeats_the_run(pytester: pytest.Pytester) -> None:
 
 def test_examples_option_sets_the_count_and_zero_turns_the_stream_off(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--target=demo", "-k", "generated", "--conformance-examples=0", "-p", "no:cacheprovider")
-    # pytest's placeholder for an empty parameter set is all that is left.
-    result.assert_outcomes(skipped=1)
+    # Nothing is left to run, and nothing shows as skipped.
+    result.assert_outcomes()
+    assert result.parseoutcomes().get("deselected", 0) >= 1
     assert "malformed:generated:" not in result.stdout.str()
 
     pytester.makeini("[pytest]\nconformance_examples = 3\n")

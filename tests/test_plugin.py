@@ -253,11 +253,12 @@ def test_conformant_demo_passes_every_case_and_writes_reports(pytester: pytest.P
     result = pytester.runpytest(f"--target={name}", "-p", "no:cacheprovider")
 
     # One test per case and per generated stream, and one that the target can be audited;
-    # API keys travel outside Authorization, so they get no generated stream to run.
+    # API keys travel outside Authorization, so they get no generated stream, and
+    # that suite test is deselected rather than skipped.
     running = start_demo(name)
     running.stop()
     cases = generate_cases(running.target) + generated_cases(running.target)
-    result.assert_outcomes(passed=len(cases) + 1, skipped=0 if generated_cases(running.target) else 1)
+    result.assert_outcomes(passed=len(cases) + 1, deselected=0 if generated_cases(running.target) else 1)
     report = load_report(pytester.path / "reports", name)
     assert report["summary"]["verdict"] == "conformant"
     assert report["summary"]["fail"] == report["summary"]["error"] == 0
@@ -545,6 +546,11 @@ targets:
     broken = load_report(pytester.path / "reports", "myapi")
     assert broken["results"] == [] and "UNSET_TOKEN" in broken["problems"][0]
     assert broken["summary"]["verdict"] == "incomplete"
+    # The broken target is one error, shown once; no placeholder skip hides among the counts.
+    assert result.parseoutcomes()["errors"] == 1
+    assert "skipped" not in result.parseoutcomes()
+    assert result.stdout.str().count("UNSET_TOKEN is not set") <= 3
+    assert "During handling of the above exception" not in result.stdout.str()
 
 
 # --- usage errors -----------------------------------------------------------------
