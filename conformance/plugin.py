@@ -484,11 +484,15 @@ class ReportRecorder:
     def pytest_runtest_makereport(
         self, item: pytest.Item, call: pytest.CallInfo[None]
     ) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-        report = yield
         not_judged = call.excinfo is not None and isinstance(call.excinfo.value, NotJudgedError)
         if call.excinfo is not None and isinstance(call.excinfo.value, (ConformanceFailure, NotJudgedError)):
-            # The message says all there is to say; the suite's own frames do not help.
-            report.longrepr = str(call.excinfo.value)
+            # The message says all there is to say; the suite's own frames do
+            # not help, and rendering them (pytest parses each frame's source)
+            # cost more than the case's request. pytest.fail(pytrace=False)
+            # raises a failure pytest shows as its message alone.
+            failed = pytest.fail.Exception(str(call.excinfo.value), pytrace=False)
+            call.excinfo = pytest.ExceptionInfo.from_exc_info((type(failed), failed, call.excinfo.tb))
+        report = yield
         evidence = item.stash.get(_EVIDENCE_KEY, None)
         if evidence is None or report.when == "teardown" or (report.when == "setup" and report.passed):
             return report
