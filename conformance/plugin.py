@@ -490,8 +490,8 @@ class ReportRecorder:
             # not help, and rendering them (pytest parses each frame's source)
             # cost more than the case's request. pytest.fail(pytrace=False)
             # raises a failure pytest shows as its message alone.
-            failed = pytest.fail.Exception(str(call.excinfo.value), pytrace=False)
-            call.excinfo = pytest.ExceptionInfo.from_exc_info((type(failed), failed, call.excinfo.tb))
+            untraced = pytest.fail.Exception(str(call.excinfo.value), pytrace=False)
+            call.excinfo = pytest.ExceptionInfo.from_exc_info((type(untraced), untraced, call.excinfo.tb))
         report = yield
         evidence = item.stash.get(_EVIDENCE_KEY, None)
         if evidence is None or report.when == "teardown" or (report.when == "setup" and report.passed):
