@@ -129,6 +129,7 @@ from werkzeug.wrappers import Request, Response
 from . import demo_jwt
 from .errors import TargetStartError
 from .model import (
+    EMBEDDED_NAMES,
     ApiKeyPlacement,
     BasicCredential,
     Endpoint,
@@ -143,14 +144,6 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
     from werkzeug.serving import BaseWSGIServer
 
-EMBEDDED_NAMES = (
-    "demo",
-    "demo-broken",
-    "demo-basic",
-    "demo-basic-broken",
-    "demo-apikey",
-    "demo-apikey-broken",
-)
 LEAK_MARKER = "demo-protected-payload"
 
 _LOG = logging.getLogger("conformance.demo")

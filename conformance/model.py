@@ -16,6 +16,16 @@ SCHEMES: tuple[Scheme, ...] = ("bearer", "basic", "api_key", "digest", "cookie")
 # Schemes whose credentials travel in the Authorization field.
 AUTHORIZATION_SCHEMES: frozenset[str] = frozenset({"bearer", "basic", "digest"})
 
+# The reference APIs bundled in conformance/demo.py, for `embedded: NAME`.
+EMBEDDED_NAMES = (
+    "demo",
+    "demo-broken",
+    "demo-basic",
+    "demo-basic-broken",
+    "demo-apikey",
+    "demo-apikey-broken",
+)
+
 CaseKind = Literal["valid", "unprivileged", "missing", "malformed", "wrong", "expired"]
 CASE_KINDS: tuple[CaseKind, ...] = (
     "valid",

@@ -42,6 +42,7 @@ from . import variants
 from .catalogue import load_catalogue
 from .errors import TargetsFileError
 from .model import (
+    EMBEDDED_NAMES,
     ApiKeyPlacement,
     BasicCredential,
     BrokenTarget,
@@ -62,14 +63,6 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 DEFAULT_TARGETS_FILE = "targets.yaml"
-EMBEDDED_NAMES = (
-    "demo",
-    "demo-broken",
-    "demo-basic",
-    "demo-basic-broken",
-    "demo-apikey",
-    "demo-apikey-broken",
-)
 
 # A key path into the YAML document: ("targets", "myapi", "endpoints", 0).
 _KeyPath = tuple[str | int, ...]
