@@ -21,7 +21,7 @@ import logging
 import socket
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import closing
 from urllib.parse import urlsplit
 
@@ -37,6 +37,7 @@ logger = logging.getLogger("conformance")
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_MAX_BODY = 64 * 1024
+_CHUNK = 16 * 1024
 USER_AGENT = "pytest-auth-conformance"
 
 # RFC 9110 §9.2.2: the methods a client may repeat after a failed connection.
@@ -148,7 +149,7 @@ class Transport:
 
         cookies = {cookie.name: cookie.value or "" for cookie in response.cookies}
         try:
-            body, truncated = self._read_bounded(response)
+            body, truncated = self._read_bounded(response, probe, deadline=started + self.timeout)
         finally:
             # Cookies the server set must not make the next probe authenticated.
             self._session.cookies.clear()
@@ -194,6 +195,7 @@ class Transport:
         ]
 
         started = time.perf_counter()
+        deadline = started + self.timeout
         try:
             with socket.create_connection((host, port), timeout=self.timeout) as raw:
                 sock: socket.socket = raw
@@ -205,11 +207,13 @@ class Transport:
                 # past the with block unless closed, also when begin() raises.
                 with closing(response):
                     response.begin()
-                    body = response.read(self.max_body + 1)
+                    body = _read_by(response.read1, self.max_body + 1, deadline)
                     header_lines = tuple(response.getheaders())
                     status, reason = response.status, response.reason
         except TimeoutError as exc:
             raise TransportError(_describe(probe, f"no answer within {self.timeout:g} s")) from exc
+        except _TooSlow as exc:
+            raise TransportError(_describe(probe, f"no whole answer within {self.timeout:g} s (the body was still coming)")) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise _no_answer(probe, exc) from exc
 
@@ -231,10 +235,13 @@ class Transport:
             context.verify_mode = ssl.CERT_NONE
         return context
 
-    def _read_bounded(self, response: requests.Response) -> tuple[bytes, bool]:
-        """Read at most ``max_body`` bytes, keeping the connection when the body was whole."""
+    def _read_bounded(self, response: requests.Response, probe: Probe, *, deadline: float) -> tuple[bytes, bool]:
+        """Read at most ``max_body`` bytes by ``deadline``, keeping the connection when the body was whole."""
         try:
-            body = response.raw.read(self.max_body + 1, decode_content=True) or b""
+            body = _read_by(lambda size: response.raw.read1(size, decode_content=True), self.max_body + 1, deadline)
+        except _TooSlow as exc:
+            response.close()
+            raise TransportError(_describe(probe, f"no whole answer within {self.timeout:g} s (the body was still coming)")) from exc
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
             # urllib3's own errors (a reset mid-body) reach us unwrapped from raw.read.
             # A server that refuses a large header often resets the connection
@@ -257,6 +264,29 @@ class Transport:
     def close(self) -> None:
         """Close the session and its pooled connections."""
         self._session.close()
+
+
+class _TooSlow(Exception):
+    """The body did not arrive by the deadline, though bytes kept coming."""
+
+
+def _read_by(read1: Callable[[int], bytes], limit: int, deadline: float) -> bytes:
+    """Read up to ``limit`` bytes with ``read1`` (one receive a call) until the end or ``deadline``.
+
+    The socket timeout bounds each receive only: a server that sends one
+    byte per second would otherwise hold a 64 KiB read for most of a day.
+    """
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        if time.perf_counter() > deadline:
+            raise _TooSlow
+        chunk = read1(min(_CHUNK, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 def _set_header_lines(prepared: requests.PreparedRequest, lines: Iterable[tuple[str, str]]) -> None:

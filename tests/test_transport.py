@@ -6,7 +6,9 @@ import contextlib
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
@@ -349,3 +351,50 @@ def test_reset_while_reading_the_body_is_a_dropped_connection(transport: Transpo
 
     assert str(caught.value) == "reading the body failed: connection reset by the server"
     assert caught.value.dropped is True
+
+
+@pytest.fixture
+def trickling_api() -> Iterator[str]:
+    """A 401 whose 100 kB body comes one byte every 0.2 s, each byte well inside any socket timeout."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def trickle(connection: socket.socket) -> None:
+        with connection:
+            connection.recv(65536)
+            connection.sendall(b"HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"t\"\r\nContent-Length: 100000\r\n\r\n")
+            with contextlib.suppress(OSError):
+                while not stop.wait(0.2):
+                    connection.sendall(b"x")
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=trickle, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    with contextlib.suppress(OSError):
+        listener.shutdown(socket.SHUT_RDWR)
+    listener.close()
+
+
+@pytest.mark.parametrize(
+    "probe_extra",
+    [{"headers": (("Authorization", "Bearer t"),)}, {"raw_headers": ((b"Authorization", b"Bearer \x01"),)}],
+    ids=["requests", "raw-socket"],
+)
+def test_a_trickling_body_ends_at_the_timeout(trickling_api: str, probe_extra: dict[str, Any]) -> None:
+    # Given a client that waits 1 s for an answer, and a server that never stops sending slowly
+    client = Transport(timeout=1)
+    started = time.perf_counter()
+
+    # Then the answer is given up on after about that long, saying why
+    with pytest.raises(TransportError, match=r"no whole answer within 1 s \(the body was still coming\)"):
+        client.send(Probe("GET", trickling_api + "/p", **probe_extra))
+    assert time.perf_counter() - started < 4
+    client.close()
