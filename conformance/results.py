@@ -35,6 +35,7 @@ from .model import (
 )
 
 BODY_EXCERPT_CHARS = 300
+_SCHEME_WORDS = frozenset({"bearer", "basic", "digest"})
 # C0 controls but tab, DEL and the C1 controls (RFC 9110 §5.5 obs-text may carry them).
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -203,11 +204,11 @@ def _sent_credentials(probe: Probe | None) -> list[str]:
         scheme, space, credentials = value.partition(" ")
         # A scheme word alone (`Bearer`, `Basic `) is no secret, and masking
         # it would hide the scheme of every challenge.
-        if space and scheme.isalpha():
-            if credentials.strip():
-                values += [credentials.strip(), value]
-        elif not value.strip().isalpha():
-            values.append(value)
+        if value.strip().lower() in _SCHEME_WORDS:
+            continue
+        values.append(value)
+        if space and scheme.lower() in _SCHEME_WORDS and credentials.strip():
+            values.append(credentials.strip())
     for _, value in probe.cookies:
         values += [value, unquote(value)]
     return values

@@ -145,3 +145,14 @@ def test_a_scheme_word_sent_alone_is_not_masked(sent: str) -> None:
 
     assert evidence.mask("the Bearer challenge of a Basic realm") == "the Bearer challenge of a Basic realm"
     assert evidence.mask(f"got {ADMIN}") == "got <redacted>"
+
+
+@pytest.mark.parametrize("placement", ["header", "query"])
+def test_a_truncated_key_of_letters_only_is_masked(placement: str) -> None:
+    # wrong:truncated sends the first half of the real key, here all letters
+    target = Target("t", "api_key", "http://127.0.0.1:1", (Endpoint("GET", "/p"),), {"app": Secret("KEYSECRETadminabc")})
+    sent = (("X-API-Key", "KEYSECRE"),)
+    probe = Probe("GET", "http://127.0.0.1:1/p", **({"headers": sent} if placement == "header" else {"params": sent}))
+    evidence = Evidence(target, Case("t", Endpoint("GET", "/p"), "wrong", "truncated"), probe, None)
+
+    assert evidence.mask('{"you_sent": "KEYSECRE"}') == '{"you_sent": "<redacted>"}'
