@@ -519,6 +519,8 @@ class ReportRecorder:
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         if hasattr(self.config, "workerinput") or self.config.getoption(NO_REPORTS_OPTION):
             return  # only the controller writes reports
+        if self.config.option.collectonly:
+            return  # listing the cases must not overwrite the last audit's reports
         from .report import write_reports
 
         runs = [self._run(name) for name in self.records]
@@ -562,7 +564,7 @@ class ReportRecorder:
         return len(generate_cases(resolved)) + len(generated)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        if hasattr(self.config, "workerinput"):
+        if hasattr(self.config, "workerinput") or self.config.option.collectonly:
             return
         warned = [
             (name, record, line)

@@ -254,13 +254,11 @@ def _summarize(
     for result in results:
         counts[result["outcome"]] += 1
 
-    warnings = sum(
-        1
-        for result in results
-        if result["outcome"] == "pass"
-        for _ in _warnings(result)
-    )
+    # Every warning counts, also one on a case that failed for another
+    # reason: a stack trace in a 500 is worth knowing either way.
+    warnings = sum(1 for result in results for _ in _warnings(result))
     waived = sum(1 for result in results for _ in _waived(result))
+    waived_failures = any(f["grade"] == "fail" for result in results for f in _waived(result))
 
     not_run = cases - len(results)
     if counts["fail"]:
@@ -272,6 +270,9 @@ def _summarize(
     elif counts["error"] or problems or not counts["pass"]:
         # Nothing failed, but something could not be judged (or nothing was).
         verdict = "incomplete"
+    elif waived_failures:
+        # Passing only because the owner opted out of a rule is not the same claim.
+        verdict = "conformant-with-waivers"
     else:
         verdict = "conformant"
 

@@ -276,6 +276,21 @@ def test_broken_demo_fails_exactly_the_planted_mistakes(pytester: pytest.Pyteste
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_collect_only_leaves_the_last_reports_alone(pytester: pytest.Pytester) -> None:
+    # Given the reports of a real audit
+    pytester.runpytest("--target=demo", "-k", "items and missing", "-p", "no:cacheprovider")
+    before = (pytester.path / "reports" / "demo.json").read_text(encoding="utf-8")
+
+    # When the cases are only listed
+    result = pytester.runpytest("--target=demo", "--collect-only", "-q", "-p", "no:cacheprovider")
+
+    # Then they are listed, and the reports are those of the audit
+    assert result.ret == pytest.ExitCode.OK
+    result.stdout.fnmatch_lines(["*test_bad_credentials_are_challenged*missing*"])
+    assert (pytester.path / "reports" / "demo.json").read_text(encoding="utf-8") == before
+    assert "auth-conformance demo:" not in result.stdout.str()
+
+
 def test_redirect_is_a_failure_named_as_such(pytester: pytest.Pytester) -> None:
     pytester.runpytest("--target=demo-broken", "-k", "login-redirect and missing", "-p", "no:cacheprovider")
 

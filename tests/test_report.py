@@ -225,6 +225,28 @@ class _Page(HTMLParser):
 # --- the JSON document ------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("waived_grade", "verdict"),
+    [("fail", "conformant-with-waivers"), ("warn", "conformant")],
+)
+def test_a_waived_failure_qualifies_the_verdict(waived_grade: str, verdict: str) -> None:
+    # Given a run where every case passed, one of them only thanks to a waiver
+    waived = _finding("R9110-NO-5XX", passed=False, grade=waived_grade, message="500", waived="known crash")
+    run = _run(results=[
+        _result("GET /items", "valid", "admin", status=200, findings=(_finding("R6750-HDR-SUPPORT"),)),
+        _result("GET /items", "malformed", "garbage", status=500, findings=(waived,)),
+    ])
+
+    document = build_report(run)
+
+    # Then a waived MUST does not read as plain conformance, in JSON or HTML
+    assert document["summary"]["verdict"] == verdict
+    html = render_html(document)
+    if verdict == "conformant-with-waivers":
+        assert "Conformant with waivers" in html
+        assert "Without the waivers the API would not be conformant" in html
+
+
 def test_summary_counts_each_outcome() -> None:
     summary = build_report(_run())["summary"]
 
@@ -237,9 +259,9 @@ def test_summary_counts_each_outcome() -> None:
         # The run names no case count, so it is taken as whole.
         "cases": 6,
         "not_run": 0,
-        # The warn finding of the failing case is part of its failure, and
-        # the waived one is counted as waived, not as a warning.
-        "warnings": 1,
+        # The warn finding of the failing case counts too (a stack trace in
+        # a 500 matters either way); the waived one is counted as waived.
+        "warnings": 2,
         "waived": 1,
         "verdict": "non-conformant",
     }
