@@ -327,7 +327,11 @@ def _classify(
     if credentials is None:
         return _Presented("malformed", value)
 
-    grant = grants.get(credentials.group(1))
+    return _by_grant(grants.get(credentials.group(1)), value, now)
+
+
+def _by_grant(grant: _Grant | None, value: str, now: float) -> _Presented:
+    """A well-formed credential: unknown, expired or valid, by the grant it names."""
     if grant is None:
         return _Presented("unknown", value)
     if grant.expires_at is not None and grant.expires_at <= now:
@@ -748,12 +752,7 @@ def _read_basic(
     pair = _basic_user_pass(value)
     if pair is None:
         return _Presented("malformed", value)
-    grant = grants.get(pair)
-    if grant is None:
-        return _Presented("unknown", value)
-    if grant.expires_at is not None and grant.expires_at <= now:
-        return _Presented("expired", value, grant.role)
-    return _Presented("valid", value, grant.role)
+    return _by_grant(grants.get(pair), value, now)
 
 
 def _read_api_key(
@@ -767,12 +766,7 @@ def _read_api_key(
     value = value.strip(" \t")
     if not _API_KEY.fullmatch(value):
         return _Presented("malformed", value)
-    grant = grants.get(value)
-    if grant is None:
-        return _Presented("unknown", value)
-    if grant.expires_at is not None and grant.expires_at <= now:
-        return _Presented("expired", value, grant.role)
-    return _Presented("valid", value, grant.role)
+    return _by_grant(grants.get(value), value, now)
 
 
 # Why each refusal of a scheme without error codes (Basic, API keys) happened, for the body.
