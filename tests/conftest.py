@@ -7,9 +7,10 @@ extras, so the servers' packages are imported only when a test needs them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from raw_server import RawRespond, RawServers
 
 # h11, under uvicorn, keeps at most 16 KiB of an unfinished request head by
 # default. Whether a 64 KiB header trips that limit depends on how the bytes
@@ -45,3 +46,11 @@ def uvicorn_defaults_url() -> Iterator[str]:
 
     with serve_asgi(build_fastapi_app()) as url:
         yield url
+
+
+@pytest.fixture
+def raw_api() -> Iterator[Callable[[RawRespond], str]]:
+    """Start raw socket APIs on free ports; each answers as told and returns its base URL."""
+    servers = RawServers()
+    yield servers.start
+    servers.stop()

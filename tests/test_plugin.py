@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import socket
-import threading
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -14,6 +12,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from raw_server import RawRespond
 from test_checks import citable_requirements
 
 from conformance.cases import generate_cases, generated_cases
@@ -439,55 +438,6 @@ def test_unreachable_target_is_an_error_never_a_pass(pytester: pytest.Pytester) 
 
 
 OK_ANSWER = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok"
-# What a raw API does with one request: bytes to send then close, b"" to
-# close at once, None to hold the connection open without a word.
-RawRespond = Callable[[bytes], "bytes | None"]
-
-
-@pytest.fixture
-def raw_api() -> Iterator[Callable[[RawRespond], str]]:
-    """Start raw socket APIs on free ports; each answers as told and returns its base URL."""
-    sockets: list[socket.socket] = []
-
-    def start(respond: RawRespond) -> str:
-        listener = socket.create_server(("127.0.0.1", 0))
-        sockets.append(listener)
-
-        def handle(connection: socket.socket) -> None:
-            request = b""
-            try:
-                while b"\r\n\r\n" not in request and (chunk := connection.recv(65536)):
-                    request += chunk
-                answer = respond(request)
-                if answer is None:
-                    sockets.append(connection)
-                    return
-                connection.sendall(answer)
-            except OSError:
-                pass  # the client gave up first
-            connection.close()
-
-        def serve() -> None:
-            while True:
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return  # the listener was shut down
-                # One thread a connection, so that a held one blocks no other.
-                threading.Thread(target=handle, args=(connection,), daemon=True).start()
-
-        threading.Thread(target=serve, daemon=True).start()
-        return f"http://127.0.0.1:{listener.getsockname()[1]}"
-
-    yield start
-    for sock in sockets:
-        # shutdown() wakes a thread blocked in accept(); close() alone leaves
-        # the port listening until the process ends.
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
-
-
 def raw_targets(base_url: str) -> str:
     """The external target at ``base_url``, its admin token 'x' * 20."""
     return external_demo_targets(base_url, admin="x" * 20).replace("${DEMO_READER}", "y" * 20).replace("${DEMO_EXPIRED}", "z" * 20)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from raw_server import RawRespond
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
@@ -242,33 +243,9 @@ def test_unanswered_idempotent_request_is_sent_again(drops_second_request: _Drop
 
 
 @pytest.fixture
-def serve_bytes() -> Iterator[Callable[[bytes], str]]:
+def serve_bytes(raw_api: Callable[[RawRespond], str]) -> Callable[[bytes], str]:
     """Answer every connection with the bytes given, whatever was asked; return the base URL."""
-    listeners: list[socket.socket] = []
-
-    def start(answer: bytes) -> str:
-        listener = socket.create_server(("127.0.0.1", 0))
-        listeners.append(listener)
-
-        def answer_each() -> None:
-            while True:
-                try:
-                    connection, _ = listener.accept()
-                except OSError:
-                    return  # the listener was closed
-                with connection:
-                    connection.recv(65536)
-                    connection.sendall(answer)
-
-        threading.Thread(target=answer_each, daemon=True).start()
-        return f"http://127.0.0.1:{listener.getsockname()[1]}"
-
-    yield start
-    for listener in listeners:
-        # shutdown() wakes the thread blocked in accept(); close() alone does not.
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
-        listener.close()
+    return lambda answer: raw_api(lambda request: answer)
 
 
 NOT_HTTP = b"SSH-2.0-OpenSSH_9.6 secret-banner\r\n"
