@@ -302,6 +302,19 @@ DRF_USERS = {"alice": "alice-drf-pw-31415", "bob": "bob-drf-pw-27182"}
 DRF_STAFF = frozenset({"alice"})
 
 
+def drf_roles(path: str, token: str) -> str:
+    """targets.yaml lines for roles staff (alice) and user (bob), each logging in at ``path``.
+
+    ``token`` says where the answer carries the credential: ``{json: token}``
+    for DRF's obtain_auth_token, ``{cookie: sessionid}`` for a session login.
+    """
+    return "\n".join(
+        f"      {role}: {{login: {{method: POST, path: {path}, "
+        f"json: {{username: {user}, password: {DRF_USERS[user]}}}, token: {token}}}}}"
+        for role, user in (("staff", "alice"), ("user", "bob"))
+    )
+
+
 @contextmanager
 def serve_drf() -> Iterator[str]:
     """Start ``drf_server.py`` in a child process; yield its base URL, then stop it."""

@@ -16,7 +16,6 @@ from urllib.parse import urlencode
 import jwt
 import pytest
 from credential_servers import (
-    DRF_USERS,
     FLASK_PASSWORDS,
     FLASK_TOKENS,
     JWT_AUDIENCE,
@@ -25,6 +24,7 @@ from credential_servers import (
     TokenLog,
     build_fastapi_jwt_app,
     build_flask_app,
+    drf_roles,
     serve_asgi,
     serve_drf,
     serve_wsgi,
@@ -159,16 +159,13 @@ targets:
 
 def test_drf_token_and_session_cookie_come_from_logins(pytester: pytest.Pytester, drf_url: str) -> None:
     # Given DRF's obtain_auth_token and a session login, and no token in the file
-    login = "{{method: POST, path: {path}, json: {{username: {user}, password: {pw}}}, token: {token}}}"
-    alice, bob = DRF_USERS["alice"], DRF_USERS["bob"]
     targets = f"""
 targets:
   drf-token:
     base_url: {drf_url}
     scheme: bearer
     credentials:
-      staff: {{login: {login.format(path="/api-token-auth/", user="alice", pw=alice, token="{json: token}")}}}
-      user: {{login: {login.format(path="/api-token-auth/", user="bob", pw=bob, token="{json: token}")}}}
+{drf_roles("/api-token-auth/", "{json: token}")}
     endpoints:
       - GET /token/me
       - {{method: GET, path: /token/admin, roles: [staff]}}
@@ -177,8 +174,7 @@ targets:
     scheme: cookie
     schemes: [cookie, bearer]
     credentials:
-      staff: {{login: {login.format(path="/login/", user="alice", pw=alice, token="{cookie: sessionid}")}}}
-      user: {{login: {login.format(path="/login/", user="bob", pw=bob, token="{cookie: sessionid}")}}}
+{drf_roles("/login/", "{cookie: sessionid}")}
     endpoints:
       - GET /session/me
       - {{method: GET, path: /session/admin, roles: [staff]}}

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from credential_servers import DRF_USERS, serve_drf
+from credential_servers import drf_roles, serve_drf
 
 pytest_plugins = ["pytester"]
 
@@ -22,8 +22,6 @@ def test_each_scheme_of_an_endpoint_is_audited_in_its_own_target(pytester: pytes
     # Given DRF views that take a Bearer token or a session cookie
     # (BearerTokenAuthentication first, so refusals carry its bare challenge),
     # described once per scheme with the endpoints shared through an anchor
-    alice, bob = DRF_USERS["alice"], DRF_USERS["bob"]
-    login = "{{method: POST, path: {path}, json: {{username: {user}, password: {pw}}}, token: {token}}}"
     pytester.makefile(
         ".yaml",
         targets=f"""
@@ -33,8 +31,7 @@ targets:
     scheme: bearer
     schemes: [bearer, cookie]
     credentials:
-      staff: {{login: {login.format(path="/api-token-auth/", user="alice", pw=alice, token="{json: token}")}}}
-      user: {{login: {login.format(path="/api-token-auth/", user="bob", pw=bob, token="{json: token}")}}}
+{drf_roles("/api-token-auth/", "{json: token}")}
     endpoints: &either
       - GET /session/me
       - {{method: GET, path: /session/admin, roles: [staff]}}
@@ -43,8 +40,7 @@ targets:
     scheme: cookie
     schemes: [cookie, bearer]
     credentials:
-      staff: {{login: {login.format(path="/login/", user="alice", pw=alice, token="{cookie: sessionid}")}}}
-      user: {{login: {login.format(path="/login/", user="bob", pw=bob, token="{cookie: sessionid}")}}}
+{drf_roles("/login/", "{cookie: sessionid}")}
     endpoints: *either
 """,
     )
